@@ -1,0 +1,78 @@
+import ky from 'ky';
+import { networkError } from './errors';
+import { unlimited, type RateLimiter } from './rate-limit';
+
+/**
+ * The one way the gateway calls other systems: ky with its retry off (the engine owns retrying),
+ * a timeout, a rate limiter, and every failure to get an answer turned into a typed error.
+ */
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+export interface HttpRequest {
+  method?: 'GET' | 'POST' | 'PUT';
+  json?: unknown;
+  form?: Record<string, string>;
+  body?: string;
+  headers?: Record<string, string>;
+  searchParams?: Record<string, string | number>;
+}
+
+export type HttpClient = (url: string, request?: HttpRequest) => Promise<HttpResponse>;
+
+export interface HttpClientOptions {
+  system: string;
+  fetch?: typeof fetch;
+  timeoutMs: number;
+  limiter?: RateLimiter;
+}
+
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const client = ky.create({
+    timeout: options.timeoutMs,
+    retry: 0,
+    throwHttpErrors: false,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  const limiter = options.limiter ?? unlimited;
+  return async (url, request = {}) => {
+    await limiter.acquire();
+    const headers: Record<string, string> = { ...request.headers };
+    let body: string | undefined = request.body;
+    if (request.json !== undefined) {
+      body = JSON.stringify(request.json);
+      headers['content-type'] ??= 'application/json; charset=utf-8';
+    } else if (request.form) {
+      body = new URLSearchParams(request.form).toString();
+      headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    }
+    try {
+      const res = await client(url, {
+        method: request.method ?? (body === undefined ? 'GET' : 'POST'),
+        headers,
+        body,
+        searchParams: request.searchParams,
+      });
+      const text = await res.text();
+      if (res.status === 429) {
+        const after = Number(res.headers.get('retry-after'));
+        if (Number.isFinite(after) && after > 0) limiter.pause(after * 1000);
+      }
+      return { status: res.status, headers: res.headers, text };
+    } catch (err) {
+      throw networkError(options.system, err);
+    }
+  };
+}
+
+/** Parses a JSON answer; a body that is not JSON is the other side's fault and transient at worst. */
+export function jsonOf(res: HttpResponse): unknown {
+  try {
+    return JSON.parse(res.text);
+  } catch {
+    return undefined;
+  }
+}
