@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createCivilStatusSimulator, SANDBOX_CREDENTIALS, type Listening } from '../../sandbox';
+import { GatewayError } from '../../src/lib/errors';
+import { silentLogger } from '../../src/lib/log';
+import type { PollContext, RawRecord } from '../types';
+import { createCivilStatusPoller } from './client';
+
+/** The poller against the civil-status simulator: cursors, dense seconds, changes while paging, re-login. */
+const base = JSON.parse(readFileSync(new URL('./fixtures/civil-status-birth.json', import.meta.url), 'utf8'));
+const T0 = Date.parse('2026-03-02T09:00:00+07:00');
+
+describe('civil-status poller', () => {
+  let clock = T0;
+  const sim = createCivilStatusSimulator({ rateLimitPerSecond: 0, now: () => clock });
+  let server: Listening;
+  beforeAll(async () => {
+    server = await sim.listen();
+  });
+  afterAll(() => server.close());
+  beforeEach(() => {
+    sim.reset();
+    clock = T0;
+  });
+
+  const config = (overrides: Partial<Parameters<typeof createCivilStatusPoller>[0]> = {}) => ({
+    enabled: true,
+    baseUrl: server.url,
+    userName: SANDBOX_CREDENTIALS.civilStatus.userName,
+    password: SANDBOX_CREDENTIALS.civilStatus.password,
+    pollIntervalSeconds: 1,
+    overlapSeconds: 30,
+    startFrom: '2026-03-02T08:00:00+07:00',
+    pageSize: 5,
+    requestsPerSecond: 1000,
+    timeoutMs: 2_000,
+    procedureMap: {},
+    ...overrides,
+  });
+
+  function context(onAccept: (r: RawRecord) => void = () => {}) {
+    let cursor: unknown = null;
+    const accepted: RawRecord[] = [];
+    const markers = new Map<string, string>();
+    const ctx: PollContext = {
+      fetch,
+      now: () => clock,
+      logger: silentLogger,
+      loadCursor: async () => cursor,
+      saveCursor: async (c) => {
+        cursor = c;
+      },
+      lastMarker: async (id) => markers.get(id),
+      reject: async () => {},
+      accept: async (r) => {
+        accepted.push(r);
+        markers.set(r.externalId, r.marker!);
+        onAccept(r);
+      },
+    };
+    return { ctx, accepted, cursor: () => cursor };
+  }
+
+  const put = (n: number, at: number) =>
+    sim.state.put({ ...structuredClone(base), maHoSo: `HT-380-2603-${String(n).padStart(6, '0')}` }, at);
+
+  it('reads a second holding more dossiers than a page, and skips what has not changed', async () => {
+    for (let i = 0; i < 23; i++) put(i, T0 + 500);
+    for (let i = 23; i < 30; i++) put(i, T0 + 2_000 + i * 1000);
+    clock = T0 + 60_000;
+    const { ctx, accepted } = context();
+    const poller = createCivilStatusPoller(config());
+    const report = await poller.poll(ctx);
+    expect(new Set(accepted.map((r) => r.externalId)).size).toBe(30);
+    expect(accepted).toHaveLength(30);
+    expect(report.windowEnd).toBe('2026-03-02T09:01:00+07:00');
+    expect(accepted[0]).toMatchObject({ kind: 'snapshot', sourceTime: '2026-03-02T09:00:00+07:00', marker: '02/03/2026 09:00:00' });
+    // Nothing changed: the overlap re-lists recent dossiers but fetches none of them.
+    clock += 5_000;
+    const again = await poller.poll(ctx);
+    expect(again.fetched).toBe(0);
+    expect(accepted).toHaveLength(30);
+  });
+
+  it('misses nothing when dossiers change while being paged', async () => {
+    for (let i = 0; i < 40; i++) put(i, T0 + i * 1000);
+    clock = T0 + 100_000;
+    // Each accepted dossier among the first ones changes right away, moving out of its page.
+    const { ctx, accepted } = context((r) => {
+      const n = Number(r.externalId.slice(-6));
+      if (n % 3 === 0 && n < 30 && accepted.filter((a) => a.externalId === r.externalId).length === 1) {
+        sim.state.update(r.externalId, (d) => void (d.trangThai = 6), clock);
+      }
+    });
+    const poller = createCivilStatusPoller(config());
+    await poller.poll(ctx);
+    expect(new Set(accepted.map((r) => r.externalId)).size).toBe(40);
+    clock += 2_000;
+    await poller.poll(ctx);
+    // The changed ones are read again in their new state.
+    const changed = accepted.filter((r) => JSON.parse(r.body).trangThai === 6).map((r) => r.externalId);
+    expect(changed).toHaveLength(10);
+  });
+
+  it('logs in again when its token is revoked, and reports bad credentials as configuration', async () => {
+    put(1, T0);
+    clock = T0 + 10_000;
+    const { ctx, accepted } = context();
+    const poller = createCivilStatusPoller(config());
+    await poller.poll(ctx);
+    sim.state.revokeTokens();
+    put(2, clock);
+    clock += 10_000;
+    await poller.poll(ctx);
+    expect(accepted.map((r) => r.externalId)).toEqual(['HT-380-2603-000001', 'HT-380-2603-000002']);
+    const wrong = createCivilStatusPoller(config({ password: 'wrong' }));
+    await expect(wrong.poll(context().ctx)).rejects.toMatchObject({ errorClass: 'configuration' });
+  });
+
+  it('keeps the cursor where it was when the source fails, so the window is read again', async () => {
+    put(1, T0);
+    clock = T0 + 10_000;
+    sim.setFaults({ rate: 1, seed: 3, kinds: ['5xx'], paths: ['/api/hoso'] });
+    const { ctx, cursor } = context();
+    const poller = createCivilStatusPoller(config());
+    const failure = await poller.poll(ctx).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(GatewayError);
+    expect(cursor()).toBeNull();
+    sim.setFaults(null);
+  }, 30_000);
+});
