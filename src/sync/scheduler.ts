@@ -1,0 +1,86 @@
+import type { Logger } from '../lib/log';
+import type { DeliveryWorker } from './deliverer';
+import type { PollRunner } from './poll-runner';
+
+/**
+ * Keeps the pollers and delivery workers running on a long-lived runtime (Node). Each loop runs one
+ * round at a time; a delivery worker with nothing to do sleeps for `idleMs`.
+ */
+export interface Scheduler {
+  start(): void;
+  stop(): Promise<void>;
+  /** Wakes idle delivery workers (after new work was accepted). */
+  nudge(): void;
+}
+
+export function createScheduler(deps: {
+  workers: readonly DeliveryWorker[];
+  pollers: readonly { runner: PollRunner; intervalMs: number }[];
+  /** Periodic jobs (mapping refresh, drift check), run after their first interval. */
+  tasks?: readonly { name: string; intervalMs: number; run(): Promise<unknown> }[];
+  idleMs: number;
+  logger: Logger;
+}): Scheduler {
+  let running = false;
+  const loops: Promise<void>[] = [];
+  const idleWorkers = new Set<() => void>();
+  const idlePollers = new Set<() => void>();
+  const sleep = (ms: number, sleepers: Set<() => void>) =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      sleepers.add(wake);
+    });
+
+  const workerLoop = async (worker: DeliveryWorker) => {
+    while (running) {
+      let handled = 0;
+      try {
+        handled = await worker.runOnce();
+      } catch (err) {
+        deps.logger.error('delivery round failed', { error: (err as Error).name, message: (err as Error).message.slice(0, 200) });
+      }
+      if (handled === 0 && running) await sleep(deps.idleMs, idleWorkers);
+    }
+  };
+  const pollLoop = async (runner: PollRunner, intervalMs: number) => {
+    while (running) {
+      await runner.runOnce();
+      if (running) await sleep(intervalMs, idlePollers);
+    }
+  };
+
+  const taskLoop = async (task: { name: string; intervalMs: number; run(): Promise<unknown> }) => {
+    while (running) {
+      await sleep(task.intervalMs, idlePollers);
+      if (!running) break;
+      try {
+        await task.run();
+      } catch (err) {
+        deps.logger.error('periodic job failed', { job: task.name, error: (err as Error).name });
+      }
+    }
+  };
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      for (const w of deps.workers) loops.push(workerLoop(w));
+      for (const p of deps.pollers) loops.push(pollLoop(p.runner, p.intervalMs));
+      for (const t of deps.tasks ?? []) loops.push(taskLoop(t));
+    },
+    async stop() {
+      running = false;
+      [...idleWorkers, ...idlePollers].forEach((wake) => wake());
+      await Promise.all(loops.splice(0));
+    },
+    nudge() {
+      idleWorkers.forEach((wake) => wake());
+    },
+  };
+}
