@@ -1,0 +1,287 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SourceDossier } from '../contracts';
+import { openSqliteStore } from '../src/store/sqlite/store';
+import type { AcceptInput, DecideFn, Store } from '../src/store/types';
+import { makeDossier } from './support/dossier';
+
+/**
+ * The store's contract, on a real database file. Every driver must pass the same suite.
+ */
+interface Harness {
+  name: string;
+  open(): Promise<Store>;
+  reopen(): Promise<Store>;
+  cleanup(): Promise<void>;
+}
+
+function sqliteHarness(): Harness {
+  let dir = '';
+  return {
+    name: 'sqlite',
+    async open() {
+      dir = mkdtempSync(join(tmpdir(), 'lienthong-store-'));
+      return openSqliteStore({ file: join(dir, 'test.db') });
+    },
+    async reopen() {
+      return openSqliteStore({ file: join(dir, 'test.db') });
+    },
+    async cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const TARGETS = ['province', 'dvcqg'] as const;
+let seq = 0;
+function record(externalId: string, body: string, at = '2026-03-02T09:00:00+07:00'): AcceptInput {
+  return {
+    source: 'civil-status',
+    externalId,
+    kind: 'snapshot',
+    sourceTime: at,
+    sourceTimeMs: Date.parse(at),
+    contentHash: `hash-${body}`,
+    body,
+    fragment: { body },
+    receivedAt: 1_000_000 + seq++,
+  };
+}
+/** Decides the dossier from the newest fragment's body: `status:hold`. */
+const decideWith =
+  (make: (body: string) => SourceDossier | null, hold?: 'UNMAPPED_PROCEDURE'): DecideFn =>
+  ({ fragments }) => {
+    const d = make((fragments.at(-1)!.fragment as { body: string }).body);
+    if (!d) return { kind: 'pending' };
+    return { kind: 'dossier', dossier: d, hold: hold ? { reason: hold, detail: 'no mapping' } : null };
+  };
+const byStatus = decideWith((body) => makeDossier({ source: { system: 'civil-status', externalId: 'X' }, status: body as SourceDossier['status'] }));
+
+for (const harness of [sqliteHarness()]) {
+  describe(`store (${harness.name})`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await harness.open();
+    });
+    afterEach(async () => {
+      await store.close();
+      await harness.cleanup();
+    });
+
+    it('accepts a record, creates the dossier at version 1 and queues one delivery per target in the same write', async () => {
+      const r = await store.acceptSourceRecord(record('X', 'IN_PROGRESS'), byStatus, TARGETS);
+      expect(r).toMatchObject({ outcome: 'changed', version: 1, hold: null });
+      const view = await store.getDossierView('civil-status', 'X');
+      expect(view?.version).toBe(1);
+      expect(view?.records).toHaveLength(1);
+      expect(view?.deliveries.map((d) => [d.target, d.state, d.wantVersion])).toEqual([
+        ['province', 'pending', 1],
+        ['dvcqg', 'pending', 1],
+      ]);
+    });
+
+    it('recognizes a repeated record and content that changes nothing', async () => {
+      await store.acceptSourceRecord(record('X', 'IN_PROGRESS'), byStatus, TARGETS);
+      expect((await store.acceptSourceRecord(record('X', 'IN_PROGRESS'), byStatus, TARGETS)).outcome).toBe('duplicate');
+      const other = { ...record('X', 'IN_PROGRESS'), contentHash: 'another-hash' };
+      expect(await store.acceptSourceRecord(other, byStatus, TARGETS)).toMatchObject({ outcome: 'unchanged', version: 1 });
+      const view = await store.getDossierView('civil-status', 'X');
+      expect(view?.versions).toHaveLength(1);
+      expect(view?.records).toHaveLength(2);
+    });
+
+    it('keeps every version and requeues delivered deliveries for a change', async () => {
+      await store.acceptSourceRecord(record('X', 'IN_PROGRESS'), byStatus, TARGETS);
+      const [claimed] = await store.claimDeliveries({ target: 'province', owner: 'w', now: 2_000_000, leaseMs: 60_000, limit: 10 });
+      await store.completeDeliveries(
+        [{ id: claimed!.id, owner: 'w', version: 1, startedAt: 2_000_000, durationMs: 5, operations: ['create'], progress: { ...claimed!.progress, remoteId: '1', remoteCode: '000.00.16.H56-260302-0001' } }],
+        2_000_010,
+      );
+      await store.acceptSourceRecord(record('X', 'RESULT_READY', '2026-03-02T10:00:00+07:00'), byStatus, TARGETS);
+      const view = await store.getDossierView('civil-status', 'X');
+      expect(view?.versions.map((v) => v.dossier.status)).toEqual(['IN_PROGRESS', 'RESULT_READY']);
+      const province = view!.deliveries.find((d) => d.target === 'province')!;
+      expect(province).toMatchObject({ state: 'pending', wantVersion: 2, sentVersion: 1, remoteCode: '000.00.16.H56-260302-0001' });
+      expect(province.history).toHaveLength(1);
+    });
+
+    it('keeps held dossiers out of the outbox and counts them per reason', async () => {
+      const held = decideWith((body) => makeDossier({ source: { system: 'civil-status', externalId: 'H' }, status: body as SourceDossier['status'] }), 'UNMAPPED_PROCEDURE');
+      expect(await store.acceptSourceRecord(record('H', 'IN_PROGRESS'), held, TARGETS)).toMatchObject({ outcome: 'changed', hold: 'UNMAPPED_PROCEDURE' });
+      const view = await store.getDossierView('civil-status', 'H');
+      expect(view?.deliveries).toEqual([]);
+      expect(view?.holdReason).toBe('UNMAPPED_PROCEDURE');
+      const status = await store.syncStatus(3_000_000);
+      expect(status.sources['civil-status']?.held).toEqual({ UNMAPPED_PROCEDURE: 1 });
+    });
+
+    it('keeps records that do not make a dossier yet and applies them when the opening record arrives', async () => {
+      const opening = decideWith((body) => (body === 'open' ? makeDossier({ source: { system: 'civil-status', externalId: 'P' } }) : null));
+      expect((await store.acceptSourceRecord(record('P', 'step', '2026-03-02T10:00:00+07:00'), opening, TARGETS)).outcome).toBe('pending');
+      expect(await store.getDossierView('civil-status', 'P')).toBeNull();
+      // The decision sees both records, oldest source time first.
+      let seen: number[] = [];
+      const spy: DecideFn = (input) => {
+        seen = input.fragments.map((f) => f.sourceTimeMs);
+        return { kind: 'dossier', dossier: makeDossier({ source: { system: 'civil-status', externalId: 'P' } }), hold: null };
+      };
+      await store.acceptSourceRecord(record('P', 'open', '2026-03-02T09:00:00+07:00'), spy, TARGETS);
+      expect(seen).toEqual([Date.parse('2026-03-02T09:00:00+07:00'), Date.parse('2026-03-02T10:00:00+07:00')]);
+      const view = await store.getDossierView('civil-status', 'P');
+      expect(view?.records.map((r) => r.status)).toEqual(['applied', 'applied']);
+    });
+
+    it('leases claims, keeps the national portal behind the province, and marks taken-over work uncertain', async () => {
+      await store.acceptSourceRecord(record('X', 'IN_PROGRESS'), byStatus, TARGETS);
+      const base = { owner: 'a', now: 2_000_000, leaseMs: 1_000, limit: 10 };
+      expect(await store.claimDeliveries({ ...base, target: 'dvcqg', after: 'province' })).toEqual([]);
+      const [p] = await store.claimDeliveries({ ...base, target: 'province' });
+      expect(p?.progress.uncertain).toBe(false);
+      expect(await store.claimDeliveries({ ...base, target: 'province', owner: 'b' })).toEqual([]);
+      // The lease runs out: another worker takes over and must read the target first.
+      const [again] = await store.claimDeliveries({ ...base, target: 'province', owner: 'b', now: 2_001_001 });
+      expect(again?.id).toBe(p!.id);
+      expect(again?.progress.uncertain).toBe(true);
+      // The first worker's late completion does not overwrite the new owner's state.
+      await store.completeDeliveries([{ id: p!.id, owner: 'a', version: 1, startedAt: 2_000_000, durationMs: 1, operations: [], progress: { ...p!.progress, remoteCode: 'stale' } }], 2_001_002);
+      let view = await store.getDossierView('civil-status', 'X');
+      expect(view?.deliveries[0]?.remoteCode).toBeNull();
+      await store.completeDeliveries(
+        [{ id: p!.id, owner: 'b', version: 1, startedAt: 2_001_001, durationMs: 1, operations: ['read', 'create'], progress: { ...again!.progress, uncertain: false, remoteId: '7', remoteCode: '000.00.16.H56-260302-0001' } }],
+        2_001_003,
+      );
+      const [n] = await store.claimDeliveries({ ...base, target: 'dvcqg', after: 'province', now: 2_001_004 });
+      expect(n?.upstreamCode).toBe('000.00.16.H56-260302-0001');
+      view = await store.getDossierView('civil-status', 'X');
+      expect(view?.deliveries[0]?.history.map((h) => h.operations)).toEqual([[], ['read', 'create']]);
+    });
+
+    it('records retries, operator waits and dead deliveries with their reasons', async () => {
+      await store.acceptSourceRecord(record('X', 'IN_PROGRESS'), byStatus, TARGETS);
+      const claim = async (now: number) => (await store.claimDeliveries({ target: 'province', owner: 'w', now, leaseMs: 1000, limit: 1 }))[0]!;
+      let c = await claim(2_000_000);
+      const error = { errorClass: 'transient' as const, code: 'PROVINCE_HTTP_503', message: 'province is unavailable (503)', httpStatus: 503 };
+      await store.completeDeliveries([{ id: c.id, owner: 'w', version: 1, startedAt: 2_000_000, durationMs: 3, operations: ['create'], progress: c.progress, error, next: { state: 'retrying', at: 2_005_000 } }], 2_000_003);
+      expect(await store.claimDeliveries({ target: 'province', owner: 'w', now: 2_004_999, leaseMs: 1000, limit: 1 })).toEqual([]);
+      c = await claim(2_005_000);
+      expect(c.attempts).toBe(1);
+      expect(c.firstFailedAt).toBe(2_000_000);
+      const invalid = { errorClass: 'invalid_content' as const, code: 'PROVINCE_DU_LIEU_KHONG_HOP_LE', message: 'NgayTiepNhan: sai định dạng', httpStatus: 400 };
+      await store.completeDeliveries([{ id: c.id, owner: 'w', version: 1, startedAt: 2_005_000, durationMs: 3, operations: ['create'], progress: c.progress, error: invalid, next: { state: 'failed' } }], 2_005_003);
+      let d = (await store.getDossierView('civil-status', 'X'))!.deliveries[0]!;
+      expect(d).toMatchObject({ state: 'failed', attempts: 2, lastErrorClass: 'invalid_content', lastErrorCode: 'PROVINCE_DU_LIEU_KHONG_HOP_LE' });
+      expect(await store.claimDeliveries({ target: 'province', owner: 'w', now: 9_000_000, leaseMs: 1000, limit: 1 })).toEqual([]);
+      // A new version gives a failed delivery a fresh start.
+      await store.acceptSourceRecord(record('X', 'RESULT_READY', '2026-03-02T10:00:00+07:00'), byStatus, TARGETS);
+      c = await claim(9_000_000);
+      expect(c.version).toBe(2);
+      await store.completeDeliveries([{ id: c.id, owner: 'w', version: 2, startedAt: 9_000_000, durationMs: 3, operations: [], progress: c.progress, error, next: { state: 'dead' } }], 9_000_003);
+      d = (await store.getDossierView('civil-status', 'X'))!.deliveries[0]!;
+      expect(d.state).toBe('dead');
+      expect(d.history.map((h) => h.outcome)).toEqual(['failed', 'failed', 'failed']);
+      const status = await store.syncStatus(9_000_010);
+      expect(status.targets['province']?.counts).toMatchObject({ dead: 1 });
+      expect(status.targets['dvcqg']?.counts).toMatchObject({ pending: 1 });
+    });
+
+    it('sends the newest version after a delivery that raced a change', async () => {
+      await store.acceptSourceRecord(record('X', 'IN_PROGRESS'), byStatus, TARGETS);
+      const [c] = await store.claimDeliveries({ target: 'province', owner: 'w', now: 2_000_000, leaseMs: 60_000, limit: 1 });
+      await store.acceptSourceRecord(record('X', 'RESULT_READY', '2026-03-02T10:00:00+07:00'), byStatus, TARGETS);
+      await store.completeDeliveries([{ id: c!.id, owner: 'w', version: 1, startedAt: 2_000_000, durationMs: 3, operations: ['create'], progress: c!.progress }], 2_000_010);
+      const [next] = await store.claimDeliveries({ target: 'province', owner: 'w', now: 2_000_020, leaseMs: 60_000, limit: 1 });
+      expect(next?.version).toBe(2);
+      expect(next?.dossier.status).toBe('RESULT_READY');
+    });
+
+    it('keeps rejected bodies once, cursors and poll health, across a reopen', async () => {
+      const reject = { source: 'civil-status', reasonCode: 'BAD_JSON', reason: 'not valid JSON', contentHash: 'h1', body: '{', receivedAt: 1 };
+      await store.rejectRecord(reject);
+      await store.rejectRecord(reject);
+      await store.saveCursor('civil-status', { windowEnd: '2026-03-02T09:00:00+07:00' }, 5);
+      await store.notePoll('civil-status', { ok: false, error: 'CIVIL_STATUS_HTTP_503' }, 6);
+      await store.acceptSourceRecord({ ...record('X', 'IN_PROGRESS'), marker: '02/03/2026 09:00:00' }, byStatus, TARGETS);
+      await store.close();
+      store = await harness.reopen();
+      expect(await store.getCursor('civil-status')).toEqual({ windowEnd: '2026-03-02T09:00:00+07:00' });
+      expect(await store.lastMarker('civil-status', 'X')).toBe('02/03/2026 09:00:00');
+      const status = await store.syncStatus(5_000_000);
+      expect(status.sources['civil-status']).toMatchObject({ rejected: 1, lastPollAt: 6, lastError: 'CIVIL_STATUS_HTTP_503', dossiers: 1, records: 1 });
+      expect(status.targets['province']?.oldestPendingMs).toBeGreaterThan(0);
+    });
+
+    it('groups problems by reason, replays a group, and searches by any code', async () => {
+      for (const id of ['A', 'B', 'C']) {
+        await store.acceptSourceRecord(record(id, 'IN_PROGRESS'), decideWith((body) => makeDossier({ source: { system: 'civil-status', externalId: id }, sourceCode: id, status: body as SourceDossier['status'] })), TARGETS);
+      }
+      const claimed = await store.claimDeliveries({ target: 'province', owner: 'w', now: 5_000_000, leaseMs: 1000, limit: 10 });
+      const invalid = { errorClass: 'invalid_content' as const, code: 'PROVINCE_DU_LIEU_KHONG_HOP_LE', message: 'TrichYeu: quá dài' };
+      await store.completeDeliveries(
+        claimed.map((c, i) =>
+          i < 2
+            ? { id: c.id, owner: 'w', version: 1, startedAt: 5_000_000, durationMs: 1, operations: ['create'], progress: c.progress, error: invalid, next: { state: 'failed' as const } }
+            : { id: c.id, owner: 'w', version: 1, startedAt: 5_000_000, durationMs: 1, operations: ['create'], progress: { ...c.progress, remoteId: '9', remoteCode: '000.00.16.H56-260302-0009' } },
+        ),
+        5_000_010,
+      );
+      await store.rejectRecord({ source: 'land', reasonCode: 'BAD_JSON', reason: 'not JSON', contentHash: 'x', body: '{', receivedAt: 5 });
+      const groups = await store.problemGroups(5);
+      expect(groups.deliveries).toEqual([
+        expect.objectContaining({ target: 'province', state: 'failed', errorClass: 'invalid_content', errorCode: 'PROVINCE_DU_LIEU_KHONG_HOP_LE', count: 2 }),
+      ]);
+      expect(groups.deliveries[0]!.samples.map((x) => x.externalId).sort()).toEqual(['A', 'B']);
+      expect(groups.rejected).toEqual([expect.objectContaining({ source: 'land', reasonCode: 'BAD_JSON', count: 1 })]);
+
+      expect((await store.searchDossiers('000.00.16.H56-260302-0009', 10)).map((d) => d.externalId)).toEqual(['C']);
+      expect((await store.searchDossiers('038088009876', 10)).length).toBe(3);
+
+      const replayed = await store.replay({ target: 'province', errorCode: 'PROVINCE_DU_LIEU_KHONG_HOP_LE' }, 6_000_000);
+      expect(replayed.map((r) => r.externalId).sort()).toEqual(['A', 'B']);
+      const again = await store.claimDeliveries({ target: 'province', owner: 'w', now: 6_000_000, leaseMs: 1000, limit: 10 });
+      expect(again.map((c) => [c.dossier.source.externalId, c.progress.uncertain, c.attempts])).toEqual([
+        ['A', true, 0],
+        ['B', true, 0],
+      ]);
+      expect((await store.problemGroups(5)).deliveries).toEqual([]);
+    });
+
+    it('rebuilds a held dossier after its mapping is added, and records and resolves drift', async () => {
+      const held = decideWith((body) => makeDossier({ source: { system: 'civil-status', externalId: 'H' }, status: body as SourceDossier['status'] }), 'UNMAPPED_PROCEDURE');
+      await store.acceptSourceRecord(record('H', 'IN_PROGRESS'), held, TARGETS);
+      expect(await store.heldDossiers({ reason: 'UNMAPPED_PROCEDURE' })).toEqual([{ source: 'civil-status', externalId: 'H' }]);
+      const mapped = decideWith((body) => makeDossier({ source: { system: 'civil-status', externalId: 'H' }, status: body as SourceDossier['status'] }));
+      expect(await store.redecide('civil-status', 'H', mapped, TARGETS, 7_000_000)).toMatchObject({ outcome: 'changed', version: 2, hold: null });
+      const view = await store.getDossierView('civil-status', 'H');
+      expect(view?.deliveries.map((d) => d.state)).toEqual(['pending', 'pending']);
+
+      await store.saveDrift({ dossierId: view!.id, target: 'dvcqg', findings: [{ kind: 'wrong_status', detail: 'portal holds 4, gateway 9' }], now: 8 });
+      expect((await store.openDrift()).map((f) => [f.externalId, f.target, f.kind])).toEqual([['H', 'dvcqg', 'wrong_status']]);
+      expect(await store.resync(view!.id, 'dvcqg', 9)).toBe(true);
+      await store.saveDrift({ dossierId: view!.id, target: 'dvcqg', findings: [], now: 10 });
+      expect(await store.openDrift()).toEqual([]);
+      expect((await store.ping()).migrations).toBeGreaterThanOrEqual(2);
+    });
+
+    it('keeps users, hashed tokens, settings and an append-only audit log', async () => {
+      expect(await store.initSetting('session-key', 'a')).toBe('a');
+      expect(await store.initSetting('session-key', 'b')).toBe('a');
+      await store.putUser({ username: 'admin', passwordHash: 'h', role: 'admin' }, 1);
+      expect(await store.countUsers()).toBe(1);
+      const id = await store.createToken({ name: 'monitoring', tokenHash: 'th', role: 'viewer', createdBy: 'admin', expiresAt: null }, 2);
+      expect(await store.findToken('th')).toMatchObject({ id, name: 'monitoring', role: 'viewer', revokedAt: null });
+      expect(await store.revokeToken(id, 3)).toBe(true);
+      expect(await store.revokeToken(id, 4)).toBe(false);
+      const entry = { seq: 1, at: 5, actor: 'admin', action: 'token.create', subject: '{}', prevHash: '0', hash: 'h1' };
+      expect(await store.appendAudit(entry)).toBe(true);
+      expect(await store.appendAudit({ ...entry, hash: 'other' })).toBe(false);
+      expect(await store.lastAudit()).toEqual(entry);
+      if (store.dialect === 'sqlite') {
+        const raw = (store as unknown as { raw: { exec(sql: string): void } }).raw;
+        expect(() => raw.exec("UPDATE audit_log SET actor = 'x'")).toThrow(/append-only/);
+        expect(() => raw.exec('DELETE FROM audit_log')).toThrow(/append-only/);
+      }
+    });
+  });
+}
