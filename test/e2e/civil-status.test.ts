@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { E2E_ADMIN_PASSWORD, checkTargets, createWorld, type World } from '../support/civil-status-e2e';
 import { signIn, waitFor } from '../support/gateway-process';
+import { leaks, personalData, unstructured } from '../support/leaks';
+import { sandboxSecrets } from '../../src/runtime/sandbox-mode';
 
 /**
  * 200 civil-status dossiers changing status over time, through the real gateway process over real
@@ -44,5 +46,19 @@ describe('civil-status end to end', () => {
     expect(status.targets['dvcqg']!.counts['delivered']).toBe(check.expectedHeld);
     const held = status.sources['civil-status']!.held;
     expect((held['UNMAPPED_PROCEDURE'] ?? 0) + (held['NOT_RECEIVED'] ?? 0)).toBe(check.expectedNotHeld);
+
+    // The run's logs (at debug level), its metrics and its error bodies carry no personal data and
+    // no secret: every name, ID, phone, e-mail and address the province now holds is looked for.
+    const texts = [
+      ...gateway.logs,
+      await (await fetch(`${gateway.url}/metrics`, { headers: { cookie } })).text(),
+      await (await fetch(`${gateway.url}/api/v1/dossiers/civil-status/HT-000-0000-000000`, { headers: { cookie } })).text(),
+      await (await fetch(`${gateway.url}/api/v1/sync/status`)).text(),
+    ];
+    const needles = personalData(world.sandbox);
+    expect(needles.length).toBeGreaterThan(300);
+    expect(leaks(texts, [...needles, ...Object.values(sandboxSecrets(world.sandbox)), E2E_ADMIN_PASSWORD, cookie.split('=')[1]!])).toEqual([]);
+    expect(gateway.logs.length).toBeGreaterThan(100);
+    expect(unstructured(gateway.logs)).toEqual([]);
   });
 });

@@ -51,7 +51,7 @@ export async function createWorld(options: { faults?: FaultConfig; seed?: number
     dir,
     async startGateway() {
       world.gateway = await startGatewayProcess({
-        env: { LIENTHONG_CONFIG: configPath, LIENTHONG_DB: join(dir, 'lienthong.db'), LIENTHONG_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD, ...sandboxSecrets(sandbox) },
+        env: { LIENTHONG_CONFIG: configPath, LIENTHONG_DB: join(dir, 'lienthong.db'), LIENTHONG_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD, LOG_LEVEL: 'debug', ...sandboxSecrets(sandbox) },
       });
       return world.gateway;
     },
