@@ -2,8 +2,9 @@ import { SANDBOX_DEFAULT_PORTS } from './credentials';
 import { startSandbox } from './index';
 
 /**
- * `npm run sandbox`: the three simulators on fixed ports with the civil-status generator running,
- * for a person (or a separately started gateway) to talk to.
+ * `npm run sandbox`: the five simulators on fixed ports with the sources' generators running, for a
+ * person (or a separately started gateway) to talk to. The land system pushes its callbacks to
+ * SANDBOX_LAND_TARGET (the gateway's base URL), or to whatever `PUT /__sandbox/target` names later.
  */
 function port(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -31,7 +32,10 @@ const sandbox = await startSandbox({
     province: port('SANDBOX_PROVINCE_PORT', SANDBOX_DEFAULT_PORTS.province),
     dvcqg: port('SANDBOX_DVCQG_PORT', SANDBOX_DEFAULT_PORTS.dvcqg),
     civilStatus: port('SANDBOX_CIVIL_STATUS_PORT', SANDBOX_DEFAULT_PORTS.civilStatus),
+    land: port('SANDBOX_LAND_PORT', SANDBOX_DEFAULT_PORTS.land),
+    business: port('SANDBOX_BUSINESS_PORT', SANDBOX_DEFAULT_PORTS.business),
   },
+  land: process.env['SANDBOX_LAND_TARGET'] ? { target: process.env['SANDBOX_LAND_TARGET'] } : {},
   generator: { newPerMinute: perMinute() },
 });
 

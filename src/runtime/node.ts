@@ -28,7 +28,7 @@ export interface RunningGateway {
 
 export async function startNodeGateway(env: Record<string, string | undefined>, logger: Logger): Promise<RunningGateway> {
   let config: GatewayConfig;
-  let sandbox: { close(): Promise<void>; describe(): string[] } | undefined;
+  let sandbox: { close(): Promise<void>; describe(): string[]; attach(gatewayUrl: string): void } | undefined;
   if (env['LIENTHONG_CONFIG']) {
     config = loadConfigFile(env['LIENTHONG_CONFIG'], env);
   } else {
@@ -72,6 +72,7 @@ export async function startNodeGateway(env: Record<string, string | undefined>, 
   const address = server.address();
   const url = `http://${env['HOST'] ?? '127.0.0.1'}:${typeof address === 'object' && address ? address.port : port}`;
   scheduler.start();
+  sandbox?.attach(url);
 
   logger.info('lienthong started', { url, database: env['LIENTHONG_DB'] ?? config.database.file, sandbox: Boolean(sandbox) });
   return {
@@ -117,7 +118,7 @@ async function main() {
       `  API docs:        ${running.url}/docs`,
       `  one dossier:     ${running.url}/api/v1/dossiers/{source}/{externalId}`,
       ...(running.sandbox.length
-        ? ['', 'No LIENTHONG_CONFIG: talking to the sandbox simulators, which generate civil-status dossiers:', ...running.sandbox.map((l) => `  ${l}`)]
+        ? ['', 'No LIENTHONG_CONFIG: talking to the sandbox simulators, which generate land, civil-status and business-registration dossiers:', ...running.sandbox.map((l) => `  ${l}`)]
         : []),
       '',
     ].join('\n'),

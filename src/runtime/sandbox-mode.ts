@@ -1,6 +1,6 @@
 import type { RunningSandbox, StartSandboxOptions } from '../../sandbox';
 import { startSandbox } from '../../sandbox';
-import { CIVIL_STATUS_PROCEDURES, NATIONAL_CATALOG, SANDBOX_PROVINCE } from '../../sandbox/catalog';
+import { BUSINESS_PROCEDURES, CIVIL_STATUS_PROCEDURES, LAND_PROCEDURES, NATIONAL_CATALOG, SANDBOX_PROVINCE } from '../../sandbox/catalog';
 import { resolveConfig, type GatewayConfig } from '../../contracts';
 import { toVnIso } from '../lib/time';
 
@@ -16,9 +16,11 @@ export const SANDBOX_SECRET_ENV = {
   LIENTHONG_CIVIL_STATUS_PASSWORD: 'civilStatus',
   LIENTHONG_PROVINCE_CLIENT_SECRET: 'province',
   LIENTHONG_DVCQG_PASSWORD: 'dvcqg',
+  LIENTHONG_LAND_SECURITY_CODE: 'land',
+  LIENTHONG_BUSINESS_PASSWORD: 'business',
 } as const;
 
-export function sandboxConfigFile(sandbox: RunningSandbox, options: { pollIntervalSeconds?: number; startFrom?: string } = {}) {
+export function sandboxConfigFile(sandbox: RunningSandbox, options: { pollIntervalSeconds?: number; startFrom?: string; reorderWindowSeconds?: number } = {}) {
   const c = sandbox.credentials;
   return {
     database: { file: './data/lienthong.db' },
@@ -36,6 +38,22 @@ export function sandboxConfigFile(sandbox: RunningSandbox, options: { pollInterv
         overlapSeconds: 60,
         startFrom: options.startFrom ?? toVnIso(Date.now() - 3600_000),
         procedureMap: { ...CIVIL_STATUS_PROCEDURES },
+      },
+      land: {
+        securityCodeEnv: 'LIENTHONG_LAND_SECURITY_CODE',
+        office: { ...c.land.office },
+        // The simulator holds a reordered event back for seconds, not the real system's minutes.
+        reorderWindowSeconds: options.reorderWindowSeconds ?? 5,
+        procedureMap: { ...LAND_PROCEDURES },
+      },
+      'business-registration': {
+        baseUrl: sandbox.business.url,
+        username: c.business.username,
+        passwordEnv: 'LIENTHONG_BUSINESS_PASSWORD',
+        pollIntervalSeconds: options.pollIntervalSeconds ?? 3,
+        overlapSeconds: 60,
+        startFrom: options.startFrom ?? toVnIso(Date.now() - 3600_000),
+        procedureMap: { ...BUSINESS_PROCEDURES },
       },
     },
     targets: {
@@ -58,14 +76,22 @@ export function sandboxSecrets(sandbox: RunningSandbox): Record<string, string> 
     LIENTHONG_CIVIL_STATUS_PASSWORD: c.civilStatus.password,
     LIENTHONG_PROVINCE_CLIENT_SECRET: c.province.clientSecret,
     LIENTHONG_DVCQG_PASSWORD: c.dvcqg.password,
+    LIENTHONG_LAND_SECURITY_CODE: c.land.securityCode,
+    LIENTHONG_BUSINESS_PASSWORD: c.business.password,
   };
 }
 
 export async function startSandboxGateway(
   env: Record<string, string | undefined>,
   options: StartSandboxOptions = {},
-): Promise<{ config: GatewayConfig; describe(): string[]; close(): Promise<void> }> {
+): Promise<{ config: GatewayConfig; describe(): string[]; attach(gatewayUrl: string): void; close(): Promise<void> }> {
   const sandbox = await startSandbox({ generator: { newPerMinute: 20, lifetimeMs: 60_000 }, ...options });
   const config = resolveConfig(sandboxConfigFile(sandbox), { ...sandboxSecrets(sandbox), ...env });
-  return { config, describe: () => sandbox.describe(), close: () => sandbox.close() };
+  return {
+    config,
+    describe: () => sandbox.describe(),
+    // The land system pushes: it can only start once the gateway listens.
+    attach: (gatewayUrl) => sandbox.land.sim.setTarget(gatewayUrl),
+    close: () => sandbox.close(),
+  };
 }

@@ -1,0 +1,285 @@
+import { createRandom } from '../shared/random';
+import { formatYyMMdd, toSecond, vnParts } from '../shared/time';
+import {
+  planLandDossier,
+  TRANSFER_CONTENT,
+  type LandEventBody,
+  type LandEventName,
+  type LandPlan,
+  type LandPlanShares,
+  type LandStep,
+  type TiepNhanHoSoBody,
+} from './records';
+import type { LandDossierHeader } from './store';
+import { dueAfterWorkingDays, formatDotNetUtc } from './time';
+
+/**
+ * Drives the land office: receives dossiers and moves them through their lifecycle in real time,
+ * each step stamped with the simulator clock at the moment it happens. A dossier's event times
+ * strictly increase even when the clock stands still (tests) or two steps share a second: a step
+ * that would not be later than the previous one is moved on by whole seconds. `run` is a bounded
+ * scenario for tests, `start` the demo stream.
+ */
+export interface LandRunOptions extends LandPlanShares {
+  count: number;
+  /** Receptions and steps are spread over this much real time. */
+  durationMs: number;
+  seed?: number;
+}
+
+export interface LandStartOptions extends LandPlanShares {
+  newPerMinute: number;
+  /** Each dossier's steps happen within this long after its reception. Default 90 s. */
+  lifetimeMs?: number;
+  seed?: number;
+}
+
+export interface LandCreateOptions extends LandPlanShares {
+  seed?: number;
+}
+
+export interface LandGenerator {
+  run(options: LandRunOptions): Promise<void>;
+  start(options: LandStartOptions): void;
+  stop(): void;
+  isRunning(): boolean;
+  /** Receives one dossier now (emits `TiepNhanHoSo`) and answers its `SoBienNhan`. */
+  create(options?: LandCreateOptions): string;
+  /** Emits the dossier's next planned event now; answers its name, or undefined when none is left. */
+  advance(soBienNhan: string): LandEventName | undefined;
+  /** The events still planned for a dossier. */
+  pendingSteps(soBienNhan: string): LandEventName[];
+  reset(): void;
+}
+
+export interface LandEmission {
+  soBienNhan: string;
+  event: LandEventName;
+  body: LandEventBody;
+  at: number;
+  sourceTime: string;
+}
+
+/** Where the generator's dossiers and events go (the store, then the pusher). */
+export interface LandSink {
+  open(header: LandDossierHeader): void;
+  emit(emission: LandEmission): void;
+}
+
+interface Live {
+  plan: LandPlan;
+  /** Index of the next step. */
+  next: number;
+  lastAt: number;
+  /** The current due date (moved by a supplement). */
+  dueAt: number;
+}
+
+const THANH_HOA = 38;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export function createLandGenerator(sink: LandSink, now: () => number, seed: number): LandGenerator {
+  let random = createRandom(seed);
+  const live = new Map<string, Live>();
+  /** SoBienNhan sequences per reception day (`yyMMdd`, Vietnam date). */
+  const daily = new Map<string, number>();
+  let fileSequence = 8800;
+  let taxSequence = 7700;
+  /** Bumped by stop() and reset(): a run or stream from an older generation stops emitting. */
+  let generation = 0;
+  const timers = new Set<NodeJS.Timeout>();
+  let streaming = false;
+
+  const fileUrl = () => `https://vbdlis.example/files/${++fileSequence}`;
+
+  /** The event's time: now, whole-second or fractional as planned, strictly after the dossier's previous event. */
+  function stamp(lastAt: number | undefined, extraTicks: number | null): { at: number; sourceTime: string } {
+    let at = extraTicks === null ? toSecond(now()) : now();
+    if (lastAt !== undefined && at <= lastAt) at += Math.ceil((lastAt - at + 1) / 1000) * 1000;
+    return { at, sourceTime: formatDotNetUtc(at, extraTicks ?? 0) };
+  }
+
+  function receive(plan: LandPlan): string {
+    const { at, sourceTime } = stamp(undefined, plan.fractions[0]!);
+    const day = formatYyMMdd(at);
+    const n = (daily.get(day) ?? 0) + 1;
+    daily.set(day, n);
+    const soBienNhan = `VPDK-${day}-${String(n).padStart(4, '0')}`;
+    const dueAt = dueAfterWorkingDays(at, plan.statutoryDays);
+    const body: TiepNhanHoSoBody = {
+      SoBienNhan: soBienNhan,
+      MaHoSoMotCua: null, // the one-stop system has never seen it
+      NguoiTiepNhan: plan.receiver.name,
+      NgayTiepNhan: sourceTime,
+      NgayHenTra: formatDotNetUtc(dueAt),
+      TinhId: THANH_HOA,
+      HuyenId: plan.huyenId,
+      XaId: plan.xaId,
+      DiaChiTaiSan: plan.assetAddress,
+      ThongTinNguoiNopDon: { ...plan.applicant },
+      ThongTinQuyTrinh: { MaQuyTrinh: plan.maQuyTrinh, TenQuyTrinh: plan.tenQuyTrinh },
+      ThongTinThuaDat: plan.parcels.map((p) => ({ ...p })),
+      DanhSachGiayToDinhKem: plan.attachments.map((a) => ({
+        TenGiayTo: a.name,
+        SoBanChinh: a.originals,
+        SoBanSao: a.copies,
+        TapTin: a.file ? { name: a.file, url: fileUrl() } : null,
+      })),
+      KenhTiepNhan: plan.kenhTiepNhan,
+    };
+    sink.open({ soBienNhan, maQuyTrinh: plan.maQuyTrinh, tenQuyTrinh: plan.tenQuyTrinh, mapped: plan.mapped });
+    sink.emit({ soBienNhan, event: 'TiepNhanHoSo', body, at, sourceTime });
+    live.set(soBienNhan, { plan, next: 0, lastAt: at, dueAt });
+    return soBienNhan;
+  }
+
+  function bodyOf(soBienNhan: string, step: LandStep, entry: Live, at: number, sourceTime: string): LandEventBody {
+    switch (step.event) {
+      case 'ChuyenHoSo': {
+        const { content, days } = TRANSFER_CONTENT[step.status];
+        return {
+          SoBienNhan: soBienNhan,
+          MaCanBoChuyen: step.from.username,
+          MaCanBoNhan: step.to.username,
+          MaTrangThai: step.status,
+          NoiDungXuLy: content,
+          NgayChuyen: sourceTime,
+          HanXuLy: formatDotNetUtc(dueAfterWorkingDays(at, days)),
+        };
+      }
+      case 'YeuCauBoSungHoSo':
+        return { SoBienNhan: soBienNhan, NgayChoBoSung: sourceTime, MaCanBoXuLy: step.by.username, LaTamDung: true, GhiChu: step.note };
+      case 'NhanBoSungHoSo':
+        // The sandbox compresses weeks into a minute, so the paused working days that move the due
+        // date are planned rather than measured from the clock.
+        entry.dueAt = dueAfterWorkingDays(entry.dueAt, step.pausedWorkingDays);
+        return { SoBienNhan: soBienNhan, NgayNhanBoSung: sourceTime, NgayHenTraMoi: formatDotNetUtc(entry.dueAt) };
+      case 'GuiKetQuaThue': {
+        const year = vnParts(at).year;
+        return {
+          SoBienNhan: soBienNhan,
+          NgayCoKetQuaThue: sourceTime,
+          DanhSachThongBaoThue: step.taxes.map((LoaiThue) => ({
+            HoTenChu: entry.plan.applicant.HoTen,
+            LoaiThue,
+            SoThongBaoThue: `TB-${year}-${++taxSequence}`,
+            DuongDanThongBaoThue: fileUrl(),
+          })),
+        };
+      }
+      case 'KetThucHoSo':
+        return {
+          SoBienNhan: soBienNhan,
+          NgayKetThuc: sourceTime,
+          MaCanBoXuLy: step.by.username,
+          TrangThaiKetThuc: step.outcome,
+          DanhSachGiayToKetQua:
+            step.outcome === 0 ? entry.plan.resultNames.map((TenGiayTo) => ({ TenGiayTo, KieuFile: 'pdf', LinkFile: fileUrl(), SoBanSao: 0, SoBanChinh: 1 })) : [],
+        };
+    }
+  }
+
+  function advance(soBienNhan: string): LandEventName | undefined {
+    const entry = live.get(soBienNhan);
+    const step = entry?.plan.steps[entry.next];
+    if (!entry || !step) return undefined;
+    const { at, sourceTime } = stamp(entry.lastAt, entry.plan.fractions[entry.next + 1]!);
+    entry.next++;
+    entry.lastAt = at;
+    sink.emit({ soBienNhan, event: step.event, body: bodyOf(soBienNhan, step, entry, at, sourceTime), at, sourceTime });
+    if (entry.next === entry.plan.steps.length) live.delete(soBienNhan);
+    return step.event;
+  }
+
+  const generator: LandGenerator = {
+    async run(options) {
+      const r = options.seed !== undefined ? createRandom(options.seed) : random.fork();
+      const plans = Array.from({ length: options.count }, () => planLandDossier(r, options));
+      const duration = Math.max(0, options.durationMs);
+      type Scheduled = { at: number; plan: LandPlan; step: number };
+      const schedule: Scheduled[] = [];
+      for (const plan of plans) {
+        const receivedAt = r.next() * duration * 0.5;
+        schedule.push({ at: receivedAt, plan, step: -1 });
+        const offsets = plan.steps.map(() => receivedAt + r.next() * (duration - receivedAt)).sort((a, b) => a - b);
+        offsets.forEach((at, step) => schedule.push({ at, plan, step }));
+      }
+      schedule.sort((a, b) => a.at - b.at); // stable: a dossier's reception and steps keep their order on ties
+      const codes = new Map<LandPlan, string>();
+      const mine = generation;
+      const started = performance.now();
+      let sinceYield = 0;
+      for (const item of schedule) {
+        const wait = started + item.at - performance.now();
+        if (wait > 1) {
+          await sleep(wait);
+          sinceYield = 0;
+        } else if (++sinceYield >= 100) {
+          await yieldToIo();
+          sinceYield = 0;
+        }
+        if (generation !== mine) return;
+        if (item.step < 0) codes.set(item.plan, receive(item.plan));
+        else advance(codes.get(item.plan)!);
+      }
+    },
+
+    start(options) {
+      generator.stop();
+      streaming = true;
+      const mine = generation;
+      const r = options.seed !== undefined ? createRandom(options.seed) : random.fork();
+      const lifetime = options.lifetimeMs ?? 90_000;
+      const every = 60_000 / Math.max(options.newPerMinute, 0.001);
+      const later = (ms: number, fn: () => void) => {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          if (generation === mine) fn();
+        }, ms);
+        timer.unref();
+        timers.add(timer);
+      };
+      const tick = () => {
+        const plan = planLandDossier(r, options);
+        const soBienNhan = receive(plan);
+        plan.steps
+          .map(() => r.next() * lifetime)
+          .sort((a, b) => a - b)
+          .forEach((ms) => later(ms, () => advance(soBienNhan)));
+        later(every, tick);
+      };
+      later(0, tick);
+    },
+
+    stop() {
+      generation++;
+      streaming = false;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+    },
+
+    isRunning: () => streaming,
+
+    create(options = {}) {
+      return receive(planLandDossier(options.seed !== undefined ? createRandom(options.seed) : random, options));
+    },
+
+    advance,
+
+    pendingSteps(soBienNhan) {
+      const entry = live.get(soBienNhan);
+      return entry ? entry.plan.steps.slice(entry.next).map((s) => s.event) : [];
+    },
+
+    reset() {
+      generator.stop();
+      random = createRandom(seed);
+      live.clear();
+      daily.clear();
+      fileSequence = 8800;
+      taxSequence = 7700;
+    },
+  };
+  return generator;
+}
