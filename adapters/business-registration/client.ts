@@ -44,7 +44,15 @@ export function createBusinessClient(config: BusinessSourceConfig, fetchImpl?: t
       headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: `"${operation}"` },
     });
     const isXml = /xml/i.test(res.headers.get('content-type') ?? '') || res.text.trimStart().startsWith('<?xml') || /<[\w:]*Envelope/.test(res.text);
-    if (res.status === 200 || (res.status === 500 && isXml)) return { xml: res.text, response: readSoapResponse(res.text, operation) };
+    if (res.status === 200 || (res.status === 500 && isXml)) {
+      try {
+        return { xml: res.text, response: readSoapResponse(res.text, operation) };
+      } catch (err) {
+        // The refused answer itself is what an operator must be able to read, not only the reason.
+        if (err instanceof XmlRefusedError) throw Object.assign(err, { document: res.text });
+        throw err;
+      }
+    }
     throw httpStatusError('business-registration', res.status, res.headers.get('retry-after'));
   }
 
@@ -123,7 +131,8 @@ export function createBusinessPoller(config: BusinessSourceConfig, fetchImpl?: t
           answer = await page(ctx, start, n);
         } catch (err) {
           if (err instanceof XmlRefusedError) {
-            await ctx.reject(err.message, err.code, `a change list answer was refused: ${err.message}`);
+            const document = (err as XmlRefusedError & { document?: string }).document ?? err.message;
+            await ctx.reject(document, err.code, `a change list answer was refused: ${err.message}`);
           }
           throw err;
         }

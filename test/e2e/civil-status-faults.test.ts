@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAULT_KINDS } from '../../sandbox/shared/faults';
-import { checkTargets, createWorld, type World } from '../support/civil-status-e2e';
+import { checkCivilStatus as checkTargets } from '../support/check-civil-status';
+import { createWorld, type World } from '../support/world';
 import { waitFor } from '../support/gateway-process';
 
 /**

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkTargets, createWorld, type World } from '../support/civil-status-e2e';
+import { checkCivilStatus as checkTargets } from '../support/check-civil-status';
+import { createWorld, type World } from '../support/world';
 import { waitFor } from '../support/gateway-process';
 
 /** The gateway killed with SIGKILL mid-run, twice, and restarted on the same database. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E2E_ADMIN_PASSWORD, checkTargets, createWorld, type World } from '../support/civil-status-e2e';
+import { checkCivilStatus as checkTargets } from '../support/check-civil-status';
+import { E2E_ADMIN_PASSWORD, createWorld, type World } from '../support/world';
 import { signIn, waitFor } from '../support/gateway-process';
 import { leaks, personalData, unstructured } from '../support/leaks';
 import { sandboxSecrets } from '../../src/runtime/sandbox-mode';

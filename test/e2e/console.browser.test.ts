@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { E2E_ADMIN_PASSWORD, createWorld, type World } from '../support/civil-status-e2e';
+import { E2E_ADMIN_PASSWORD, createWorld, type World } from '../support/world';
 import { waitFor } from '../support/gateway-process';
 
 /**

@@ -1,0 +1,202 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSandbox, type FaultConfig, type RunningSandbox } from '../../sandbox';
+import { sandboxConfigFile, sandboxSecrets } from '../../src/runtime/sandbox-mode';
+import { startGatewayProcess, writeJson, type GatewayProcess } from './gateway-process';
+
+/**
+ * The end-to-end world: the five simulators in this process (their state survives the gateway
+ * being killed), the gateway as a separate process configured with all three sources, and (in the
+ * check-*.ts files beside this one) checks that read what the simulated targets hold and compare
+ * it with what each source holds, computed here independently of the gateway's own mapping code.
+ */
+export const E2E_ADMIN_PASSWORD = 'e2e-admin-password';
+
+/**
+ * The land system's resends in the tests: its real schedule (1 min, 5 min, 30 min, hourly) shrunk
+ * so that a gateway restart or a run of faults is covered within a second or a few.
+ */
+export const E2E_LAND_RESENDS_MS = [250, 500, 1_000, 2_000, 3_000, ...Array<number>(20).fill(5_000)];
+/** How long the gateway lets a land change settle before delivering it (see reorderWindowSeconds). */
+export const E2E_LAND_REORDER_WINDOW_SECONDS = 8;
+
+export interface World {
+  sandbox: RunningSandbox;
+  dir: string;
+  gateway?: GatewayProcess;
+  /** Starts (or restarts) the gateway on the world's database and points the land system at it. */
+  startGateway(): Promise<GatewayProcess>;
+  close(): Promise<void>;
+}
+
+export async function createWorld(options: { faults?: FaultConfig; seed?: number } = {}): Promise<World> {
+  const f = options.faults;
+  const sandbox = await startSandbox({
+    generator: false,
+    seed: options.seed,
+    province: f ? { faults: { ...f, seed: f.seed + 1 } } : {},
+    dvcqg: f ? { faults: { ...f, seed: f.seed + 2 } } : {},
+    civilStatus: f ? { faults: { ...f, seed: f.seed + 3 } } : {},
+    land: {
+      resendScheduleMs: E2E_LAND_RESENDS_MS,
+      answerTimeoutMs: 3_000,
+      duplicateRate: 0.05,
+      duplicateDelayMs: 500,
+      reorderRate: 0.08,
+      reorderDelayMs: 1_500,
+      ...(f ? { faults: { ...f, seed: f.seed + 4 } } : {}),
+    },
+    business: f ? { faults: { ...f, seed: f.seed + 5 } } : {},
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'lienthong-e2e-'));
+  const file = sandboxConfigFile(sandbox, { pollIntervalSeconds: 1, startFrom: '2026-01-01T00:00:00+07:00', reorderWindowSeconds: E2E_LAND_REORDER_WINDOW_SECONDS });
+  const config = {
+    ...file,
+    sources: {
+      'civil-status': { ...file.sources['civil-status'], overlapSeconds: 10, timeoutMs: 2_000 },
+      land: file.sources.land,
+      'business-registration': { ...file.sources['business-registration'], overlapSeconds: 10, timeoutMs: 3_000 },
+    },
+    targets: {
+      province: { ...file.targets.province, timeoutMs: 2_000 },
+      dvcqg: { ...file.targets.dvcqg, timeoutMs: 2_000 },
+    },
+    delivery: { retryBudgetHours: 24, backoffBaseMs: 200, backoffMaxMs: 2_000, leaseSeconds: 30, idlePollMs: 100 },
+  };
+  const configPath = writeJson(dir, 'lienthong.json', config);
+  const world: World = {
+    sandbox,
+    dir,
+    async startGateway() {
+      world.gateway = await startGatewayProcess({
+        env: { LIENTHONG_CONFIG: configPath, LIENTHONG_DB: join(dir, 'lienthong.db'), LIENTHONG_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD, LOG_LEVEL: 'debug', ...sandboxSecrets(sandbox) },
+      });
+      sandbox.land.sim.setTarget(world.gateway.url);
+      return world.gateway;
+    },
+    async close() {
+      await world.gateway?.kill('SIGKILL');
+      await sandbox.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return world;
+}
+
+export interface Check {
+  expectedHeld: number;
+  expectedNotHeld: number;
+  problems: string[];
+}
+
+/** An instant as the targets write it, computed here without the gateway's time code. */
+export function vnTimes(epochMs: number) {
+  const d = new Date(epochMs + 7 * 3600_000).toISOString();
+  const [y, mo, day, h, mi, s] = [d.slice(0, 4), d.slice(5, 7), d.slice(8, 10), d.slice(11, 13), d.slice(14, 16), d.slice(17, 19)];
+  return { compact: `${y}${mo}${day}${h}${mi}${s}`, iso: `${y}-${mo}-${day}T${h}:${mi}:${s}+07:00`, province: `${y}-${mo}-${day} ${h}:${mi}:${s}` };
+}
+
+/** Epoch seconds of an ISO-8601 instant with an offset (fractions dropped). */
+export const epochSecond = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+type ProvinceView = ReturnType<RunningSandbox['province']['sim']['state']['dossiers']>[number];
+type PortalView = ReturnType<RunningSandbox['dvcqg']['sim']['state']['dossiers']>[number];
+
+/** What one source expects of a dossier at the targets; null when no target may hold it. */
+export interface Expected {
+  code: string;
+  /** Province steps in order: `epochSecond|TrangThai` (content is the gateway's to choose). */
+  steps: string[];
+  /** When given, the province steps' NoiDungXuLy, in order. */
+  stepContents?: string[];
+  province: Record<string, unknown>;
+  portal: Record<string, unknown>;
+  /** Extra checks on the portal's record (lists, optional fields). */
+  portalCheck?(n: PortalView): string[];
+}
+
+/**
+ * Compares what the targets hold of one source with what it expects: each expected dossier held
+ * once by the province, its steps exactly once and in order, its fields right, and held by the
+ * national portal with its fields and the same set of steps; nothing else held.
+ */
+export function checkSource(sandbox: RunningSandbox, system: string, expected: readonly (Expected | { code: string; notHeld: string })[]): Check {
+  const problems: string[] = [];
+  const province = sandbox.province.sim.state.dossiers().filter((d) => d['HeThongNguon'] === system);
+  const portal = new Map(sandbox.dvcqg.sim.state.dossiers().map((d) => [d.MaHoSo, d]));
+  const bySource = new Map<string, ProvinceView[]>();
+  for (const p of province) {
+    const key = String(p['MaHoSoNguon']);
+    bySource.set(key, [...(bySource.get(key) ?? []), p]);
+  }
+  let expectedHeld = 0;
+  let expectedNotHeld = 0;
+  for (const e of expected) {
+    const held = bySource.get(e.code) ?? [];
+    if ('notHeld' in e) {
+      expectedNotHeld++;
+      if (held.length > 0) problems.push(`${e.code}: ${e.notHeld} but held by the province`);
+      continue;
+    }
+    expectedHeld++;
+    if (held.length !== 1) {
+      problems.push(`${e.code}: held ${held.length} times by the province`);
+      continue;
+    }
+    const p = held[0]!;
+    const steps = p.TienTrinh.map((s) => `${epochSecond(String(s['ThoiDiemXuLy']))}|${s['TrangThai']}`);
+    if (steps.join(',') !== e.steps.join(',')) problems.push(`${e.code}: province steps [${steps.join(', ')}] instead of [${e.steps.join(', ')}]`);
+    const contents = p.TienTrinh.map((s) => String(s['NoiDungXuLy']));
+    if (e.stepContents && contents.join('\n') !== e.stepContents.join('\n')) problems.push(`${e.code}: province step contents differ from the source's`);
+    for (const [field, value] of Object.entries(e.province)) {
+      if (JSON.stringify(p[field]) !== JSON.stringify(value)) problems.push(`${e.code}: province ${field} is ${JSON.stringify(p[field])}, expected ${JSON.stringify(value)}`);
+    }
+    const n = portal.get(p.maHoSo);
+    if (!n) {
+      problems.push(`${e.code}: not held by the national portal`);
+      continue;
+    }
+    for (const [field, value] of Object.entries(e.portal)) {
+      if (JSON.stringify(n[field]) !== JSON.stringify(value)) problems.push(`${e.code}: portal ${field} is ${JSON.stringify(n[field])}, expected ${JSON.stringify(value)}`);
+    }
+    const status = Number(e.portal['TrangThaiHoSo']);
+    if ([3, 7, 8, 9, 10].includes(status) && !/^\d{14}$/.test(String(n['NgayKetThucXuLy']))) problems.push(`${e.code}: portal has no NgayKetThucXuLy`);
+    const portalSteps = new Set(n.TienDo.map((s) => `${epochSecond(compactToIso(String(s['ThoiDiemXuLy'])))}|${s['TrangThai']}`));
+    const wanted = new Set(e.steps);
+    if (portalSteps.size !== wanted.size || [...wanted].some((k) => !portalSteps.has(k))) {
+      problems.push(`${e.code}: portal steps ${portalSteps.size} differ from the source's ${wanted.size}`);
+    }
+    problems.push(...(e.portalCheck?.(n) ?? []).map((m) => `${e.code}: ${m}`));
+  }
+  if (province.length !== expectedHeld) problems.push(`the province holds ${province.length} ${system} dossiers, expected ${expectedHeld}`);
+  return { expectedHeld, expectedNotHeld, problems };
+}
+
+const compactToIso = (c: string) => `${c.slice(0, 4)}-${c.slice(4, 6)}-${c.slice(6, 8)}T${c.slice(8, 10)}:${c.slice(10, 12)}:${c.slice(12, 14)}+07:00`;
+
+/** Waits until `check` finds no problem, and fails with the remaining problems if it never does. */
+export async function waitDelivered(what: string, check: () => Check, timeoutMs: number): Promise<Check> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const c = check();
+    if (c.problems.length === 0) return c;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}:\n${c.problems.slice(0, 15).join('\n')}\n(${c.problems.length} problems)`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/**
+ * Proves a check can fail: a step appended twice at the province and a status changed at the
+ * portal, behind the gateway's back, must each be reported. Call it last (it changes the targets).
+ */
+export function tamperedProblems(sandbox: RunningSandbox, system: string, check: () => Check): string[] {
+  const [first, second] = sandbox.province.sim.state.dossiers().filter((d) => d['HeThongNguon'] === system);
+  sandbox.province.sim.state.tamper(first!.idHoSo, (d) => d.TienTrinh.push(structuredClone(d.TienTrinh.at(-1)!)));
+  sandbox.dvcqg.sim.state.tamper(second!.maHoSo, (d) => {
+    d.fields['TrangThaiHoSo'] = d.fields['TrangThaiHoSo'] === '8' ? '4' : '8';
+  });
+  return check().problems;
+}
