@@ -72,7 +72,19 @@ export function createGateway(deps: { config: GatewayConfig; store: Store; now: 
   const pollers = enabled.flatMap(({ id, source, entry }) => {
     if (!entry.createPoller || !('pollIntervalSeconds' in source)) return [];
     const poller = entry.createPoller(source, deps.fetch);
-    return [{ runner: createPollRunner({ source: id, poller, store, ingestor, now, logger, fetch: deps.fetch }), intervalMs: source.pollIntervalSeconds * 1000 }];
+    return [{ runner: createPollRunner({
+        source: id,
+        poller,
+        store,
+        ingestor,
+        now,
+        logger,
+        fetch: deps.fetch,
+        // The instance's name, so that freeing its leases at a stop frees its poll leases too; a
+        // lease long enough for a slow poll, short enough that a dead instance's is soon taken over.
+        owner: deps.owner,
+        leaseMs: Math.max(60_000, source.pollIntervalSeconds * 3000),
+      }), intervalMs: source.pollIntervalSeconds * 1000 }];
   });
   const decider = (source: SourceSystem) => {
     const adapter = adapters.get(source);

@@ -1,20 +1,58 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SourceDossier } from '../contracts';
+import { appendAudit, verifyStoreAudit } from '../src/auth/audit';
+import { openPgStore, type PgStore } from '../src/store/pg/store';
 import { openSqliteStore } from '../src/store/sqlite/store';
-import type { AcceptInput, DecideFn, Store } from '../src/store/types';
+import type { AcceptInput, ClaimedDelivery, DecideFn, Store } from '../src/store/types';
 import { makeDossier } from './support/dossier';
 
 /**
- * The store's contract, on a real database file. Every driver must pass the same suite.
+ * The store's contract, on a real SQLite file and a real PostgreSQL. Every driver must pass the
+ * same suite; what only matters with several instances on one database is tested on PostgreSQL.
  */
 interface Harness {
   name: string;
   open(): Promise<Store>;
   reopen(): Promise<Store>;
   cleanup(): Promise<void>;
+}
+
+const PG_URL = process.env['LIENTHONG_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function dropSchema(schema: string) {
+  const pool = new pg.Pool({ connectionString: PG_URL });
+  try {
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** A fresh schema per test, so tests neither see each other's rows nor need to clean tables. */
+function pgHarness(): Harness & { another(): Promise<PgStore> } {
+  let schema = '';
+  return {
+    name: 'postgres',
+    async open() {
+      schema = `lt_test_${randomBytes(6).toString('hex')}`;
+      return openPgStore({ url: PG_URL, schema });
+    },
+    async reopen() {
+      return openPgStore({ url: PG_URL, schema });
+    },
+    /** A second instance: its own pool on the same schema. */
+    async another() {
+      return openPgStore({ url: PG_URL, schema });
+    },
+    async cleanup() {
+      if (schema) await dropSchema(schema);
+    },
+  };
 }
 
 function sqliteHarness(): Harness {
@@ -59,7 +97,7 @@ const decideWith =
   };
 const byStatus = decideWith((body) => makeDossier({ source: { system: 'civil-status', externalId: 'X' }, status: body as SourceDossier['status'] }));
 
-for (const harness of [sqliteHarness()]) {
+for (const harness of [sqliteHarness(), pgHarness()]) {
   describe(`store (${harness.name})`, () => {
     let store: Store;
     beforeEach(async () => {
@@ -281,7 +319,183 @@ for (const harness of [sqliteHarness()]) {
         const raw = (store as unknown as { raw: { exec(sql: string): void } }).raw;
         expect(() => raw.exec("UPDATE audit_log SET actor = 'x'")).toThrow(/append-only/);
         expect(() => raw.exec('DELETE FROM audit_log')).toThrow(/append-only/);
+      } else {
+        const { pool } = store as PgStore;
+        await expect(pool.query("UPDATE audit_log SET actor = 'x'")).rejects.toThrow(/append-only/);
+        await expect(pool.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
+        await expect(pool.query('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
       }
+      expect(await store.listAudit({ limit: 10 })).toEqual([entry]);
+    });
+
+    it('chains audit entries so that the whole log verifies after a reopen', async () => {
+      const appended = [];
+      for (let i = 0; i < 3; i++) appended.push(await appendAudit(store, { at: 1_770_000_000_000 + i, actor: 'user:admin', action: 'deliveries.replay', subject: { ids: [i] } }));
+      await store.close();
+      store = await harness.reopen();
+      expect(await store.listAudit({ limit: 10 })).toEqual([...appended].reverse());
+      expect(await verifyStoreAudit(store)).toEqual({ ok: true, entries: 3 });
+      expect(await store.listAudit({ limit: 1, beforeSeq: 3 })).toEqual([appended[1]]);
+    });
+
+    it('leases a source to one poller at a time, renews it for its holder, and frees it', async () => {
+      await store.saveCursor('civil-status', { windowEnd: 'w1' }, 1);
+      expect(await store.claimPollLease('civil-status', 'a', 1_000, 10)).toBe(true);
+      expect(await store.claimPollLease('civil-status', 'b', 1_000, 500)).toBe(false);
+      // Another source is leased on its own.
+      expect(await store.claimPollLease('land', 'b', 1_000, 500)).toBe(true);
+      // The holder renews: until 900 + 1000.
+      expect(await store.claimPollLease('civil-status', 'a', 1_000, 900)).toBe(true);
+      expect(await store.claimPollLease('civil-status', 'b', 1_000, 1_900)).toBe(false);
+      // Expired: taken over, and the old holder is out.
+      expect(await store.claimPollLease('civil-status', 'b', 1_000, 1_901)).toBe(true);
+      expect(await store.claimPollLease('civil-status', 'a', 1_000, 1_950)).toBe(false);
+      // Only the holder can give it up.
+      await store.releasePollLease('civil-status', 'a');
+      expect(await store.claimPollLease('civil-status', 'a', 1_000, 1_960)).toBe(false);
+      await store.releasePollLease('civil-status', 'b');
+      expect(await store.claimPollLease('civil-status', 'a', 1_000, 1_970)).toBe(true);
+      // The lease leaves the cursor and the poll health alone, and they leave the lease alone.
+      await store.notePoll('civil-status', { ok: true }, 1_980);
+      await store.saveCursor('civil-status', { windowEnd: 'w2' }, 1_990);
+      expect(await store.claimPollLease('civil-status', 'b', 1_000, 2_000)).toBe(false);
+      expect(await store.getCursor('civil-status')).toEqual({ windowEnd: 'w2' });
+      expect((await store.syncStatus(2_000)).sources['civil-status']).toMatchObject({ lastPollAt: 1_980, lastSuccessAt: 1_980 });
+      // A source first seen through its lease has no cursor yet.
+      expect(await store.getCursor('land')).toBeNull();
+      // Freeing one owner's leases frees its poll leases too; freeing all frees everyone's.
+      expect(await store.releaseLeases('a')).toBe(0);
+      expect(await store.claimPollLease('civil-status', 'b', 1_000, 2_010)).toBe(true);
+      await store.releaseLeases();
+      expect(await store.claimPollLease('land', 'c', 1_000, 2_020)).toBe(true);
+      expect(await store.claimPollLease('civil-status', 'c', 1_000, 2_020)).toBe(true);
+    });
+
+    it('keeps a delivery resynced while in flight away from other workers until its owner finishes', async () => {
+      await store.acceptSourceRecord(record('X', 'IN_PROGRESS'), byStatus, TARGETS);
+      const base = { target: 'province' as const, now: 2_000_000, leaseMs: 60_000, limit: 10 };
+      const [c] = await store.claimDeliveries({ ...base, owner: 'a' });
+      const dossierId = c!.dossierId;
+      expect(await store.resync(dossierId, 'province', 2_000_010)).toBe(true);
+      expect(await store.claimDeliveries({ ...base, owner: 'b', now: 2_000_020 })).toEqual([]);
+      expect((await store.getDossierView('civil-status', 'X'))!.deliveries[0]).toMatchObject({ state: 'pending' });
+      // The owner's answer predates the resync: only the attempt is kept, and the row is free at once.
+      await store.completeDeliveries([{ id: c!.id, owner: 'a', version: 1, startedAt: 2_000_000, durationMs: 30, operations: ['create'], progress: { ...c!.progress, remoteCode: 'before-resync' } }], 2_000_030);
+      const [again] = await store.claimDeliveries({ ...base, owner: 'b', now: 2_000_040 });
+      expect(again).toMatchObject({ id: c!.id, progress: { uncertain: true, remoteCode: null } });
+      // A resync of a delivery whose owner died frees it once the lease runs out.
+      expect(await store.resync(dossierId, 'province', 2_000_050)).toBe(true);
+      expect(await store.claimDeliveries({ ...base, owner: 'c', now: 2_060_040 })).toEqual([]);
+      expect(await store.claimDeliveries({ ...base, owner: 'c', now: 2_060_041 })).toHaveLength(1);
     });
   });
 }
+
+describe('store (postgres, several instances on one schema)', () => {
+  const harness = pgHarness();
+  let a: PgStore;
+  let b: PgStore;
+  beforeEach(async () => {
+    a = (await harness.open()) as PgStore;
+    b = await harness.another();
+  });
+  afterEach(async () => {
+    await a.close();
+    await b.close();
+    await harness.cleanup();
+  });
+  const decideFor = (id: string) => decideWith((body) => makeDossier({ source: { system: 'civil-status', externalId: id }, status: body as SourceDossier['status'] }));
+
+  it('applies the migrations once when instances start together on an empty schema', async () => {
+    const schema = `lt_test_${randomBytes(6).toString('hex')}`;
+    try {
+      const stores = await Promise.all([1, 2, 3].map(() => openPgStore({ url: PG_URL, schema })));
+      for (const s of stores) expect(await s.ping()).toEqual({ migrations: 2 });
+      await Promise.all(stores.map((s) => s.close()));
+    } finally {
+      await dropSchema(schema);
+    }
+  });
+
+  it('never hands one delivery, or one dossier at one target, to two claimers at once', async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `D${i}`);
+    for (const id of ids) await a.acceptSourceRecord(record(id, 'IN_PROGRESS'), decideFor(id), TARGETS);
+    const claimed: ClaimedDelivery[] = [];
+    const claimer = async (store: PgStore, owner: string, target: 'province' | 'dvcqg') => {
+      for (;;) {
+        const got = await store.claimDeliveries({ target, owner, now: 2_000_000, leaseMs: 60_000, limit: 3 });
+        if (got.length === 0) return;
+        claimed.push(...got);
+      }
+    };
+    await Promise.all(
+      [a, b].flatMap((store, s) => [0, 1, 2, 3].flatMap((w) => (['province', 'dvcqg'] as const).map((target) => claimer(store, `s${s}-w${w}`, target)))),
+    );
+    // A claimer stops at its first empty answer, which SKIP LOCKED may give while rows are still
+    // being claimed elsewhere: what is left must be left unclaimed, not lost.
+    for (const target of TARGETS) await claimer(a, 'sweeper', target);
+    expect(claimed).toHaveLength(ids.length * TARGETS.length);
+    expect(new Set(claimed.map((c) => c.id)).size).toBe(claimed.length);
+    expect(new Set(claimed.map((c) => `${c.dossierId}:${c.target}`)).size).toBe(claimed.length);
+    expect(claimed.every((c) => !c.progress.uncertain)).toBe(true);
+    expect(await b.claimDeliveries({ target: 'province', owner: 'late', now: 2_000_001, leaseMs: 60_000, limit: 100 })).toEqual([]);
+  });
+
+  it('rebuilds one dossier one record at a time when records arrive at both instances at once', async () => {
+    const statuses = ['IN_PROGRESS', 'RESULT_READY', 'IN_PROGRESS', 'RESULT_READY', 'ACCEPTED'] as const;
+    const records = Array.from({ length: 10 }, (_, i) => ({
+      ...record('S', statuses[i % statuses.length]!, new Date(Date.parse('2026-03-02T02:00:00Z') + i * 60_000).toISOString()),
+      contentHash: `h${i}`,
+    }));
+    const results = await Promise.all(records.map((r, i) => (i % 2 ? a : b).acceptSourceRecord(r, decideFor('S'), TARGETS)));
+    expect(results.every((r) => r.outcome === 'changed' || r.outcome === 'unchanged')).toBe(true);
+    const view = (await a.getDossierView('civil-status', 'S'))!;
+    expect(view.records).toHaveLength(10);
+    expect(view.records.every((r) => r.status === 'applied')).toBe(true);
+    expect(view.versions.map((v) => v.version)).toEqual(Array.from({ length: view.version }, (_, i) => i + 1));
+    // Whatever the order of arrival, the dossier ends as its newest record says.
+    expect(view.dossier.status).toBe(statuses[9 % statuses.length]);
+    expect(view.deliveries.map((d) => [d.target, d.wantVersion])).toEqual(TARGETS.map((t) => [t, view.version]));
+  });
+
+  it('lets another instance take over a delivery whose lease expired, and ignores the first owner afterwards', async () => {
+    await a.acceptSourceRecord(record('X', 'IN_PROGRESS'), byStatus, TARGETS);
+    const base = { target: 'province' as const, leaseMs: 1_000, limit: 10 };
+    const [first] = await a.claimDeliveries({ ...base, owner: 'instance-a', now: 2_000_000 });
+    expect(await b.claimDeliveries({ ...base, owner: 'instance-b', now: 2_000_500 })).toEqual([]);
+    expect(await b.claimDeliveries({ ...base, owner: 'instance-b', now: 2_001_000 })).toEqual([]);
+    const [taken] = await b.claimDeliveries({ ...base, owner: 'instance-b', now: 2_001_001 });
+    expect(taken).toMatchObject({ id: first!.id, progress: { uncertain: true } });
+    await a.completeDeliveries([{ id: first!.id, owner: 'instance-a', version: 1, startedAt: 2_000_000, durationMs: 1_500, operations: ['create'], progress: { ...first!.progress, remoteCode: 'stale' } }], 2_001_500);
+    await b.completeDeliveries(
+      [{ id: taken!.id, owner: 'instance-b', version: 1, startedAt: 2_001_001, durationMs: 5, operations: ['read', 'create'], progress: { ...taken!.progress, uncertain: false, remoteId: '7', remoteCode: '000.00.16.H56-260302-0001' } }],
+      2_001_600,
+    );
+    const province = (await a.getDossierView('civil-status', 'X'))!.deliveries.find((d) => d.target === 'province')!;
+    expect(province).toMatchObject({ state: 'delivered', remoteCode: '000.00.16.H56-260302-0001', inFlight: false });
+    expect(province.history.map((h) => h.operations)).toEqual([['create'], ['read', 'create']]);
+    // A graceful stop frees only the stopping instance's leases.
+    await a.acceptSourceRecord(record('Y', 'IN_PROGRESS'), byStatus, TARGETS);
+    await a.claimDeliveries({ ...base, target: 'dvcqg', owner: 'instance-a', now: 2_002_000 });
+    expect(await b.releaseLeases('instance-b')).toBe(0);
+    expect(await b.releaseLeases('instance-a')).toBe(2);
+    expect(await b.claimDeliveries({ ...base, target: 'dvcqg', owner: 'instance-b', now: 2_002_001 })).toHaveLength(2);
+  });
+
+  it('gives a source to exactly one of many pollers claiming at once', async () => {
+    const round = (now: number, tag: string) =>
+      Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).claimPollLease('civil-status', `${tag}-${i}`, 1_000, now)));
+    expect((await round(10, 'first')).filter(Boolean)).toHaveLength(1);
+    expect((await round(500, 'second')).filter(Boolean)).toHaveLength(0);
+    expect((await round(1_011, 'third')).filter(Boolean)).toHaveLength(1);
+  });
+
+  it('keeps one audit chain when both instances append at once', async () => {
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => appendAudit(i % 2 ? a : b, { at: 1_770_000_000_000 + i, actor: `user:u${i}`, action: 'token.create', subject: { i } })),
+    );
+    expect(await verifyStoreAudit(b)).toEqual({ ok: true, entries: 10 });
+    const values = await Promise.all([a.initSetting('session-key', 'from-a'), b.initSetting('session-key', 'from-b')]);
+    expect(values[0]).toBe(values[1]);
+  });
+});

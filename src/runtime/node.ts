@@ -4,7 +4,7 @@ import { ConfigError, type GatewayConfig } from '../../contracts';
 import { createApp } from '../app';
 import { createGateway } from '../gateway';
 import { createLogger, type LogLevel, type Logger } from '../lib/log';
-import { openSqliteStore } from '../store/sqlite/store';
+import { describeDatabase, isPostgresUrl, openStore } from '../store/open';
 import { bootstrapAccess } from '../auth/bootstrap';
 import { createOperatorService } from '../sync/operator';
 import { readFile } from 'node:fs/promises';
@@ -42,13 +42,19 @@ export async function startNodeGateway(env: Record<string, string | undefined>, 
   const port = env['PORT'] !== undefined ? Number(env['PORT']) : (config.port ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('PORT', `"${env['PORT']}" is not a port number`);
 
-  const store = openSqliteStore({ file: env['LIENTHONG_DB'] ?? config.database.file });
-  // This process is the only one on this file: whatever was in flight when it last stopped is unknown.
-  const released = await store.releaseLeases();
-  if (released > 0) logger.warn('deliveries in flight at the last stop will be checked against their targets', { count: released });
+  const database = { databaseUrl: env['DATABASE_URL'], file: env['LIENTHONG_DB'] ?? config.database.file, pgSchema: env['LIENTHONG_PG_SCHEMA'] };
+  const shared = isPostgresUrl(database.databaseUrl);
+  const store = await openStore(database);
+  const owner = `node-${randomUUID()}`;
+  if (!shared) {
+    // This process is the only one on this file: whatever was in flight when it last stopped is unknown.
+    const released = await store.releaseLeases();
+    if (released > 0) logger.warn('deliveries in flight at the last stop will be checked against their targets', { count: released });
+  }
+  // On a shared database a dead instance's leases simply expire and the others take its work over.
 
   const now = () => Date.now();
-  const gateway = createGateway({ config, store, now, logger, owner: `node-${randomUUID()}` });
+  const gateway = createGateway({ config, store, now, logger, owner });
   await gateway.mappings.load();
   const { sessionSecret } = await bootstrapAccess(store, env, logger, now());
   const scheduler = createScheduler({ workers: gateway.workers, pollers: gateway.pollers, tasks: gateway.maintenance, idleMs: config.delivery.idlePollMs, logger });
@@ -74,13 +80,15 @@ export async function startNodeGateway(env: Record<string, string | undefined>, 
   scheduler.start();
   sandbox?.attach(url);
 
-  logger.info('lienthong started', { url, database: env['LIENTHONG_DB'] ?? config.database.file, sandbox: Boolean(sandbox) });
+  logger.info('lienthong started', { url, database: describeDatabase(database), instance: owner, sandbox: Boolean(sandbox) });
   return {
     url,
     sandbox: sandbox?.describe() ?? [],
     async stop() {
       await scheduler.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Whatever this instance still held becomes another's at once (and is checked at its target).
+      if (shared) await store.releaseLeases(owner);
       await store.close();
       await sandbox?.close();
     },

@@ -320,11 +320,30 @@ export interface Store {
   rejectRecord(input: RejectInput): Promise<void>;
   lastMarker(source: SourceSystem, externalId: string): Promise<string | undefined>;
 
+  /**
+   * Leases up to `limit` due deliveries of one target to `owner` until `now + leaseMs`, oldest due
+   * first. One delivery row per dossier and target, and a leased row is claimed by nobody else, so no
+   * two workers (or instances) ever work on one dossier for one target at once. A row whose lease
+   * expired (its owner died) is taken over and marked uncertain.
+   */
   claimDeliveries(input: ClaimInput): Promise<ClaimedDelivery[]>;
   completeDeliveries(completions: readonly DeliveryCompletion[], now: number): Promise<void>;
-  /** Frees leases (all, or one owner's) and marks their deliveries uncertain: their effect is unknown. */
+  /**
+   * Frees delivery leases and poll leases (all, or one owner's) and marks those deliveries uncertain:
+   * their effect is unknown. Returns how many deliveries. All: only for the sole instance on its
+   * database (SQLite at start). Several instances sharing PostgreSQL free only their own (at a
+   * graceful stop); a dead instance's leases simply expire and `claimDeliveries` takes them over.
+   */
   releaseLeases(owner?: string): Promise<number>;
 
+  /**
+   * The poll lease: one instance polls a source at a time, its cursor in the database. True when
+   * `owner` now holds the source's lease until `now + leaseMs`: it was free, expired, or already
+   * `owner`'s (renewed). Take it before each poll, with a lease longer than a poll may last.
+   */
+  claimPollLease(source: SourceSystem, owner: string, leaseMs: number, now: number): Promise<boolean>;
+  /** Gives the poll lease up if `owner` holds it, so another instance need not wait for it to expire. */
+  releasePollLease(source: SourceSystem, owner: string): Promise<void>;
   getCursor(source: SourceSystem): Promise<unknown | null>;
   saveCursor(source: SourceSystem, cursor: unknown, now: number): Promise<void>;
   notePoll(source: SourceSystem, result: { ok: boolean; error?: string }, now: number): Promise<void>;

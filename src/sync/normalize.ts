@@ -12,6 +12,10 @@ import { instantMs } from '../lib/time';
 import type { WorkingCalendar } from '../lib/working-time';
 import type { CurrentDossier, Decision } from '../store/types';
 
+// Built once: zod compiles a schema on its first use, and `omit` makes a new schema each call.
+const draftSchema = dossierDraft.omit({ version: true });
+const strictSchema = canonicalDossier.omit({ version: true });
+
 export interface NormalizeContext {
   /** How long this source's changes wait before delivery (0 for sources that never reorder). */
   deliveryDelayMs?: number;
@@ -83,7 +87,7 @@ export function normalizeDossier(input: SourceDossier, ctx: NormalizeContext, cu
     d.deliveredAt = d.events.find((e) => e.status === 'RESULT_DELIVERED')?.at ?? d.completedAt;
   }
 
-  const draft = dossierDraft.omit({ version: true }).safeParse(d);
+  const draft = draftSchema.safeParse(d);
   if (!draft.success) {
     const issue = draft.error.issues[0];
     return {
@@ -96,7 +100,7 @@ export function normalizeDossier(input: SourceDossier, ctx: NormalizeContext, cu
     hold = { reason: 'NOT_RECEIVED', detail: 'submitted but not yet received: both targets require the reception time' };
   }
   if (!hold) {
-    const strict = canonicalDossier.omit({ version: true }).safeParse(draft.data);
+    const strict = strictSchema.safeParse(draft.data);
     if (!strict.success) {
       const issue = strict.error.issues[0];
       hold = { reason: 'INVALID', detail: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}` };

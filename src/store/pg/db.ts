@@ -1,0 +1,64 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { NodePgDatabase, NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgTransactionConfig } from 'drizzle-orm/pg-core';
+import type * as t from './schema';
+
+/** What the PostgreSQL driver's modules share: the database types, raw queries and row locks. */
+export type Db = NodePgDatabase<typeof t>;
+/** The database or a transaction on it. */
+export type Q = PgDatabase<NodePgQueryResultHKT, typeof t>;
+
+/**
+ * Rows of a raw query. node-postgres returns `bigint` (epoch ms) and `numeric` (SUM) values as
+ * strings and COUNT as `bigint`: callers pass them through `num`, or cast COUNT to `int` in SQL.
+ */
+export async function all<T extends Record<string, unknown>>(q: Q, query: SQL): Promise<T[]> {
+  return (await q.execute<T>(query)).rows as T[];
+}
+
+export const num = (v: unknown): number => Number(v);
+export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+export function parseJson<T>(text: string | null): T {
+  return (text === null ? null : JSON.parse(text)) as T;
+}
+
+/**
+ * Serializes the transactions that take the same key (e.g. one dossier) until they end, as SQLite's
+ * single writer does: under READ COMMITTED each statement after the lock sees what the previous
+ * holder committed. Keys are database-wide, so `schema` is part of them.
+ */
+export function locker(schema: string) {
+  return async (q: Q, ...key: (string | number)[]) => {
+    await q.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${[schema, ...key].join('\u001f')}, 0))`);
+  };
+}
+export type Lock = ReturnType<typeof locker>;
+
+/** serialization_failure, deadlock_detected: PostgreSQL undid the whole transaction, so it may simply run again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+
+function sqlState(err: unknown): string | undefined {
+  for (let e = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+/**
+ * One whole store operation as one transaction. Operations are pure apart from the database (the
+ * `decide` functions too), so running one again after PostgreSQL aborted it changes nothing else.
+ */
+export async function transact<T>(db: Db, work: (tx: Q) => Promise<T>, config?: PgTransactionConfig): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(work, config);
+    } catch (err) {
+      if (attempt >= 5 || !RETRYABLE.has(sqlState(err) ?? '')) throw err;
+    }
+  }
+}
+
+/** A consistent picture across several reads (a dossier's page, the status overview). */
+export const SNAPSHOT: PgTransactionConfig = { isolationLevel: 'repeatable read', accessMode: 'read only' };

@@ -1,0 +1,202 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { DossierDraft, HoldReason, TargetSystem } from '../../../contracts';
+import { revokedLease } from '../lease';
+import type { ClaimInput, ClaimedDelivery, DeliveryCompletion, DeliveryState, Store } from '../types';
+import { all, parseJson, transact, type Db, type Q } from './db';
+import * as t from './schema';
+
+/**
+ * The outbox: queueing a dossier's new version for every target, and the leases under which the
+ * delivery workers of every instance take, finish or give up deliveries.
+ */
+type Deliveries = Pick<Store, 'claimDeliveries' | 'completeDeliveries' | 'releaseLeases'>;
+
+/** Called inside the operation that wrote the dossier's new version, so both commit together. */
+export async function queueDeliveries(tx: Q, dossierId: number, version: number, targets: readonly TargetSystem[], now: number, due: number) {
+  for (const target of targets) {
+    await tx
+      .insert(t.deliveries)
+      .values({ dossierId, target, state: 'pending', wantVersion: version, pendingSince: now, nextAttemptAt: due, createdAt: now, updatedAt: now })
+      .onConflictDoUpdate({
+        target: [t.deliveries.dossierId, t.deliveries.target],
+        set: {
+          wantVersion: version,
+          // A delivered, failed or dead delivery starts afresh for the new change; a retrying one
+          // keeps its backoff so a struggling target is not hammered.
+          state: sql`CASE WHEN ${t.deliveries.state} = 'retrying' THEN 'retrying' ELSE 'pending' END`,
+          nextAttemptAt: sql`CASE WHEN ${t.deliveries.state} = 'retrying' THEN ${t.deliveries.nextAttemptAt} ELSE ${due}::bigint END`,
+          pendingSince: sql`COALESCE(${t.deliveries.pendingSince}, ${now}::bigint)`,
+          attempts: sql`CASE WHEN ${t.deliveries.state} IN ('failed','dead') THEN 0 ELSE ${t.deliveries.attempts} END`,
+          firstFailedAt: sql`CASE WHEN ${t.deliveries.state} IN ('failed','dead') THEN NULL ELSE ${t.deliveries.firstFailedAt} END`,
+          updatedAt: now,
+        },
+      });
+  }
+}
+
+export function pgDeliveries(db: Db): Deliveries {
+  const claim = async (tx: Q, input: ClaimInput): Promise<ClaimedDelivery[]> => {
+    const gate = input.after
+      ? sql`JOIN deliveries p ON p.dossier_id = d.dossier_id AND p.target = ${input.after}
+            AND p.sent_version >= d.want_version AND p.remote_code IS NOT NULL`
+      : sql``;
+    // SKIP LOCKED: rows another instance is claiming right now are left to it, not waited for. A row
+    // it claimed and committed meanwhile is re-checked against the lease condition and dropped.
+    const leased = await all<{ id: number }>(
+      tx,
+      sql`
+        WITH picked AS (
+          SELECT d.id FROM deliveries d ${gate}
+           WHERE d.target = ${input.target}
+             AND d.state IN ('pending', 'retrying')
+             AND d.next_attempt_at <= ${input.now}
+             AND (d.lease_until IS NULL OR d.lease_until < ${input.now})
+           ORDER BY d.next_attempt_at, d.id
+           LIMIT ${input.limit}
+           FOR UPDATE OF d SKIP LOCKED)
+        UPDATE deliveries x
+           SET lease_owner = ${input.owner},
+               lease_until = ${input.now + input.leaseMs},
+               uncertain = (x.uncertain OR x.lease_owner IS NOT NULL),
+               updated_at = ${input.now}
+          FROM picked WHERE x.id = picked.id
+        RETURNING x.id`,
+    );
+    if (leased.length === 0) return [];
+    const rows = await tx
+      .select()
+      .from(t.deliveries)
+      .where(inArray(t.deliveries.id, leased.map((r) => r.id)))
+      .orderBy(asc(t.deliveries.nextAttemptAt), asc(t.deliveries.id));
+    const ids = rows.map((r) => r.dossierId);
+    const byId = new Map((await tx.select().from(t.dossiers).where(inArray(t.dossiers.id, ids))).map((d) => [d.id, d]));
+    const upstream = input.after
+      ? new Map(
+          (
+            await tx
+              .select({ dossierId: t.deliveries.dossierId, code: t.deliveries.remoteCode })
+              .from(t.deliveries)
+              .where(and(eq(t.deliveries.target, input.after), inArray(t.deliveries.dossierId, ids)))
+          ).map((r) => [r.dossierId, r.code]),
+        )
+      : new Map<number, string | null>();
+    return rows.map((r) => {
+      const d = byId.get(r.dossierId)!;
+      return {
+        id: r.id,
+        dossierId: d.id,
+        target: input.target,
+        version: d.version,
+        dossier: parseJson<DossierDraft>(d.canonical),
+        holdReason: d.holdReason as HoldReason | null,
+        attempts: r.attempts,
+        firstFailedAt: r.firstFailedAt,
+        upstreamCode: upstream.get(d.id) ?? null,
+        progress: {
+          remoteId: r.remoteId,
+          remoteCode: r.remoteCode,
+          remoteStatus: r.remoteStatus,
+          remoteFieldsHash: r.remoteFieldsHash,
+          remoteSteps: parseJson<string[]>(r.remoteSteps),
+          uncertain: r.uncertain,
+        },
+      };
+    });
+  };
+
+  const complete = async (tx: Q, completions: readonly DeliveryCompletion[], now: number) => {
+    // Locked up front in id order: a new version being queued for one of these rows waits, and two
+    // completions that share rows (a late owner and the one that took over) cannot deadlock.
+    const ids = [...new Set(completions.map((c) => c.id))].sort((a, b) => a - b);
+    await tx.select({ id: t.deliveries.id }).from(t.deliveries).where(inArray(t.deliveries.id, ids)).orderBy(asc(t.deliveries.id)).for('update');
+    for (const c of completions) {
+      const [row] = await tx.select().from(t.deliveries).where(eq(t.deliveries.id, c.id));
+      if (!row) continue;
+      const failed = c.error !== undefined;
+      const partial = failed && c.progress.remoteSteps.length > parseJson<string[]>(row.remoteSteps).length;
+      await tx.insert(t.deliveryAttempts).values({
+        deliveryId: c.id,
+        version: c.version,
+        startedAt: c.startedAt,
+        durationMs: Math.round(c.durationMs),
+        outcome: failed ? (partial ? 'partial' : 'failed') : 'delivered',
+        errorClass: c.error?.errorClass ?? null,
+        errorCode: c.error?.code ?? null,
+        message: c.error?.message ?? null,
+        httpStatus: c.error?.httpStatus ?? null,
+        latencyMs: failed || row.pendingSince === null ? null : Math.max(0, now - row.pendingSince),
+        operations: JSON.stringify(c.operations),
+      });
+      // A lease taken over by another worker means this one's view is stale: keep only the attempt.
+      if (row.leaseOwner !== c.owner) {
+        if (row.leaseOwner === revokedLease(c.owner)) await tx.update(t.deliveries).set({ leaseOwner: null, leaseUntil: null }).where(eq(t.deliveries.id, c.id));
+        continue;
+      }
+      const progress = {
+        remoteId: c.progress.remoteId,
+        remoteCode: c.progress.remoteCode,
+        remoteStatus: c.progress.remoteStatus,
+        remoteFieldsHash: c.progress.remoteFieldsHash,
+        remoteSteps: JSON.stringify(c.progress.remoteSteps),
+        uncertain: c.progress.uncertain,
+        leaseOwner: null,
+        leaseUntil: null,
+        updatedAt: now,
+      };
+      const newer = row.wantVersion > c.version;
+      if (!failed) {
+        await tx
+          .update(t.deliveries)
+          .set({
+            ...progress,
+            sentVersion: c.version,
+            state: newer ? 'pending' : 'delivered',
+            nextAttemptAt: now,
+            pendingSince: newer ? row.pendingSince : null,
+            attempts: 0,
+            firstFailedAt: null,
+            lastErrorClass: null,
+            lastErrorCode: null,
+            lastError: null,
+            deliveredAt: newer ? row.deliveredAt : now,
+          })
+          .where(eq(t.deliveries.id, c.id));
+        continue;
+      }
+      const next = c.next ?? { state: 'failed' as const };
+      // New content may cure what an operator would otherwise have to look at.
+      const state: DeliveryState = next.state === 'failed' && newer ? 'pending' : next.state;
+      await tx
+        .update(t.deliveries)
+        .set({
+          ...progress,
+          state,
+          nextAttemptAt: next.state === 'retrying' ? next.at : now,
+          attempts: row.attempts + 1,
+          firstFailedAt: row.firstFailedAt ?? c.startedAt,
+          lastErrorClass: c.error!.errorClass,
+          lastErrorCode: c.error!.code,
+          lastError: c.error!.message,
+        })
+        .where(eq(t.deliveries.id, c.id));
+    }
+  };
+
+  return {
+    async claimDeliveries(input) {
+      return transact(db, (tx) => claim(tx, input));
+    },
+
+    async completeDeliveries(completions, now) {
+      if (completions.length) await transact(db, (tx) => complete(tx, completions, now));
+    },
+
+    async releaseLeases(owner) {
+      return transact(db, async (tx) => {
+        const where = owner ? sql`lease_owner = ${owner}` : sql`lease_owner IS NOT NULL`;
+        await tx.execute(sql`UPDATE poll_cursors SET lease_owner = NULL, lease_until = NULL WHERE ${where}`);
+        return (await tx.execute(sql`UPDATE deliveries SET lease_owner = NULL, lease_until = NULL, uncertain = true WHERE ${where}`)).rowCount ?? 0;
+      });
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { HoldReason } from '../../../contracts';
+import type { DeliveryState, SourceStatus, Store, SyncStatus, TargetStatus } from '../types';
+import { pgAccess } from './access';
+import { SNAPSHOT, all, locker, num, numOrNull, transact, type Db, type Q } from './db';
+import { pgDeliveries } from './deliveries';
+import { pgDossiers } from './dossiers';
+import { pgOperations } from './operations';
+import { pgPolling } from './polling';
+import * as t from './schema';
+
+export const PG_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
+
+export interface PgStoreOptions {
+  /** A postgres:// or postgresql:// URL. */
+  url: string;
+  /** The PostgreSQL schema that holds the tables and the migrations journal; created if missing. */
+  schema?: string;
+  /** Connections in the pool (node-postgres' default is 10). */
+  poolSize?: number;
+}
+
+export type PgStore = Store & { readonly db: Db; readonly pool: pg.Pool; readonly schema: string };
+
+/** Lower case, as PostgreSQL folds unquoted names, so the name needs no quoting anywhere it appears. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Opens the store on PostgreSQL, shared by any number of gateway instances: every operation is one
+ * transaction, deliveries and polls are leased, and each dossier is rebuilt by one of them at a time.
+ */
+export async function openPgStore(options: PgStoreOptions): Promise<PgStore> {
+  const schema = options.schema ?? 'public';
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`PostgreSQL schema "${schema}": use lower-case letters, digits and underscores`);
+  const pool = new pg.Pool({ ...connection(options.url, schema), max: options.poolSize ?? 10 });
+  // An idle connection the server dropped (restart, failover) must not crash the process: the pool
+  // discards it and the next operation opens a new one.
+  pool.on('error', () => {});
+  try {
+    await migrateInto(pool, schema);
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  return createPgStore(drizzle(pool, { schema: t }), pool, schema);
+}
+
+/** Every connection resolves the migrations' unqualified names in `schema`, and only there. */
+function connection(url: string, schema: string): pg.PoolConfig {
+  const searchPath = `-c search_path=${schema}`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { connectionString: url, options: searchPath };
+  }
+  // node-postgres lets the URL's own `options` replace the config's: merge them instead.
+  const own = parsed.searchParams.get('options');
+  parsed.searchParams.delete('options');
+  return { connectionString: parsed.toString(), options: own ? `${own} ${searchPath}` : searchPath };
+}
+
+async function migrateInto(pool: pg.Pool, schema: string) {
+  const client = await pool.connect();
+  const key = `lienthong-migrations\u001f${schema}`;
+  try {
+    // Instances starting together would otherwise apply the same migration twice.
+    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await migrate(drizzle(client, { schema: t }), { migrationsFolder: PG_MIGRATIONS, migrationsSchema: schema });
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+function createPgStore(db: Db, pool: pg.Pool, schema: string): PgStore {
+  const lock = locker(schema);
+  const { apply, lockDossier, ...dossiers } = pgDossiers(db, lock);
+  let closed = false;
+  return {
+    dialect: 'postgres' as const,
+    db,
+    pool,
+    schema,
+    ...dossiers,
+    ...pgDeliveries(db),
+    ...pgPolling(db),
+    ...pgOperations(db, lock, lockDossier, apply),
+    ...pgAccess(db),
+
+    async syncStatus(now) {
+      return transact(db, (tx) => syncStatus(tx, now), SNAPSHOT);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
+
+async function syncStatus(tx: Q, now: number): Promise<SyncStatus> {
+  const targets: Record<string, TargetStatus> = {};
+  for (const row of await all<{ target: string; state: DeliveryState; n: number; in_flight: number; oldest: string | null }>(
+    tx,
+    sql`
+      SELECT target, state, COUNT(*)::int AS n,
+             SUM(CASE WHEN lease_until > ${now} THEN 1 ELSE 0 END)::int AS in_flight,
+             MIN(pending_since) AS oldest
+        FROM deliveries GROUP BY target, state`,
+  )) {
+    const entry = (targets[row.target] ??= {
+      counts: { pending: 0, retrying: 0, delivered: 0, failed: 0, dead: 0, inFlight: 0 },
+      oldestPendingMs: null,
+    });
+    entry.counts[row.state] = row.n;
+    entry.counts.inFlight += row.in_flight ?? 0;
+    const oldest = numOrNull(row.oldest);
+    if (oldest !== null) entry.oldestPendingMs = Math.max(entry.oldestPendingMs ?? 0, now - oldest);
+  }
+  const sources: Record<string, SourceStatus> = {};
+  const blank = (): SourceStatus => ({
+    dossiers: 0,
+    records: 0,
+    pendingRecords: 0,
+    rejected: 0,
+    held: {},
+    lastPollAt: null,
+    lastSuccessAt: null,
+    lastError: null,
+    lastReceivedAt: null,
+  });
+  for (const r of await all<{ source: string; hold: string | null; n: number }>(
+    tx,
+    sql`SELECT source, hold_reason AS hold, COUNT(*)::int AS n FROM dossiers GROUP BY source, hold_reason`,
+  )) {
+    const s = (sources[r.source] ??= blank());
+    s.dossiers += r.n;
+    if (r.hold) s.held[r.hold as HoldReason] = r.n;
+  }
+  for (const r of await all<{ source: string; status: string; n: number; latest: string }>(
+    tx,
+    sql`SELECT source, status, COUNT(*)::int AS n, MAX(received_at) AS latest FROM source_records GROUP BY source, status`,
+  )) {
+    const s = (sources[r.source] ??= blank());
+    s.records += r.n;
+    if (r.status === 'pending') s.pendingRecords += r.n;
+    s.lastReceivedAt = Math.max(s.lastReceivedAt ?? 0, num(r.latest));
+  }
+  for (const r of await all<{ source: string; n: number }>(
+    tx,
+    sql`SELECT source, COUNT(*)::int AS n FROM rejected_records WHERE resolved_at IS NULL GROUP BY source`,
+  )) {
+    (sources[r.source] ??= blank()).rejected = r.n;
+  }
+  for (const r of await tx.select().from(t.pollCursors)) {
+    const s = (sources[r.source] ??= blank());
+    s.lastPollAt = r.lastPollAt;
+    s.lastSuccessAt = r.lastSuccessAt;
+    s.lastError = r.lastError;
+  }
+  return { targets, sources };
+}

@@ -1,0 +1,245 @@
+import { eq, isNotNull, sql, type SQL } from 'drizzle-orm';
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
+import type { CanonicalStatus, DossierDraft, HoldReason, TargetSystem } from '../../../contracts';
+import { stableStringify } from '../../lib/hash';
+import { revokedLease } from '../lease';
+import type { ClaimInput, ClaimedDelivery, CurrentDossier, Decision, DeliveryCompletion, DeliveryState } from '../types';
+import * as t from './schema';
+
+/**
+ * What the two SQLite drivers (better-sqlite3 and D1) compute alike, without touching a database:
+ * rows to domain values, a decision to the dossier's next version, a completion to its writes, and
+ * the single statements both run. Each driver wraps these in its own kind of atomic operation.
+ */
+
+/** Either driver's database. Code that `await`s every result runs on both: on better-sqlite3 the result is already there. */
+export type AnySqliteDb = BaseSQLiteDatabase<'sync' | 'async', unknown, typeof t>;
+export type DossierRow = typeof t.dossiers.$inferSelect;
+export type DeliveryRow = typeof t.deliveries.$inferSelect;
+
+export const DELIVERY_STATES: readonly DeliveryState[] = ['pending', 'retrying', 'delivered', 'failed', 'dead'];
+
+export function parseJson<T>(text: string | null): T {
+  return (text === null ? null : JSON.parse(text)) as T;
+}
+
+/** Rows a write changed: better-sqlite3 says `changes`, D1 `meta.changes`. */
+export function changesOf(result: unknown): number {
+  const r = result as { changes?: number; meta?: { changes?: number } } | undefined;
+  return r?.changes ?? r?.meta?.changes ?? 0;
+}
+
+export const toCurrentDossier = (row: DossierRow): CurrentDossier => ({
+  id: row.id,
+  version: row.version,
+  status: row.status as CanonicalStatus,
+  canonical: parseJson<DossierDraft>(row.canonical),
+  holdReason: row.holdReason as HoldReason | null,
+});
+
+export type VersionPlan =
+  | { kind: 'unchanged' }
+  | {
+      kind: 'changed';
+      version: number;
+      canonical: string;
+      /** The dossier row's columns besides its identity and creation time. */
+      row: Omit<typeof t.dossiers.$inferInsert, 'id' | 'source' | 'externalId' | 'createdAt'>;
+    };
+
+/** Whether a decision changes the dossier and, if so, its next version as stored. */
+export function planVersion(decision: Extract<Decision, { kind: 'dossier' }>, current: CurrentDossier | null, now: number): VersionPlan {
+  const holdReason = decision.hold?.reason ?? null;
+  if (current && stableStringify({ ...decision.dossier, version: current.version }) === stableStringify(current.canonical) && holdReason === current.holdReason) {
+    return { kind: 'unchanged' };
+  }
+  const version = (current?.version ?? 0) + 1;
+  const canonical = stableStringify({ ...decision.dossier, version });
+  const d = decision.dossier;
+  return {
+    kind: 'changed',
+    version,
+    canonical,
+    row: {
+      sourceCode: d.sourceCode,
+      version,
+      status: d.status,
+      holdReason,
+      holdDetail: decision.hold?.detail ?? null,
+      nationalCode: d.procedure.nationalCode ?? null,
+      localCode: d.procedure.localCode ?? null,
+      receivedAtMs: d.receivedAt ? Date.parse(d.receivedAt) : null,
+      canonical,
+      updatedAt: now,
+    },
+  };
+}
+
+/**
+ * The transactional outbox: a new version queued for one target, as an upsert. `dossierId` may be
+ * a subquery, for a dossier created by the same atomic write.
+ */
+export function outboxEntry(dossierId: number | SQL, target: TargetSystem, version: number, now: number, due: number) {
+  return {
+    values: { dossierId, target, state: 'pending' as const, wantVersion: version, pendingSince: now, nextAttemptAt: due, createdAt: now, updatedAt: now },
+    onConflict: {
+      target: [t.deliveries.dossierId, t.deliveries.target],
+      set: {
+        wantVersion: version,
+        // A delivered, failed or dead delivery starts afresh for the new change; a retrying one
+        // keeps its backoff so a struggling target is not hammered.
+        state: sql`CASE WHEN ${t.deliveries.state} = 'retrying' THEN 'retrying' ELSE 'pending' END`,
+        nextAttemptAt: sql`CASE WHEN ${t.deliveries.state} = 'retrying' THEN ${t.deliveries.nextAttemptAt} ELSE ${due} END`,
+        pendingSince: sql`COALESCE(${t.deliveries.pendingSince}, ${now})`,
+        attempts: sql`CASE WHEN ${t.deliveries.state} IN ('failed','dead') THEN 0 ELSE ${t.deliveries.attempts} END`,
+        firstFailedAt: sql`CASE WHEN ${t.deliveries.state} IN ('failed','dead') THEN NULL ELSE ${t.deliveries.firstFailedAt} END`,
+        updatedAt: now,
+      },
+    },
+  };
+}
+
+/** One statement leases the due rows, so two claimers never get the same row; it returns them (`RETURNING *`). */
+export function claimStatement(input: ClaimInput): SQL {
+  const gate = input.after
+    ? sql`JOIN deliveries p ON p.dossier_id = d.dossier_id AND p.target = ${input.after}
+          AND p.sent_version >= d.want_version AND p.remote_code IS NOT NULL`
+    : sql``;
+  return sql`
+    UPDATE deliveries
+       SET lease_owner = ${input.owner},
+           lease_until = ${input.now + input.leaseMs},
+           uncertain = CASE WHEN lease_owner IS NOT NULL THEN 1 ELSE uncertain END,
+           updated_at = ${input.now}
+     WHERE id IN (
+       SELECT d.id FROM deliveries d ${gate}
+        WHERE d.target = ${input.target}
+          AND d.state IN ('pending', 'retrying')
+          AND d.next_attempt_at <= ${input.now}
+          AND (d.lease_until IS NULL OR d.lease_until < ${input.now})
+        ORDER BY d.next_attempt_at, d.id
+        LIMIT ${input.limit})
+    RETURNING *`;
+}
+
+/** RETURNING gives rows in no particular order: hand them out oldest due first, as claimed. */
+export function inClaimOrder<R extends Record<string, unknown>>(rows: R[]): R[] {
+  return rows.sort((x, y) => (x['next_attempt_at'] as number) - (y['next_attempt_at'] as number) || (x['id'] as number) - (y['id'] as number));
+}
+
+/** A claimed row (raw column names, from `RETURNING *`) with its dossier, as the delivery worker sees it. */
+export function toClaimed(r: Record<string, unknown>, d: DossierRow, target: TargetSystem, upstreamCode: string | null): ClaimedDelivery {
+  return {
+    id: r['id'] as number,
+    dossierId: d.id,
+    target,
+    version: d.version,
+    dossier: parseJson<DossierDraft>(d.canonical),
+    holdReason: d.holdReason as HoldReason | null,
+    attempts: r['attempts'] as number,
+    firstFailedAt: (r['first_failed_at'] as number | null) ?? null,
+    upstreamCode,
+    progress: {
+      remoteId: (r['remote_id'] as string | null) ?? null,
+      remoteCode: (r['remote_code'] as string | null) ?? null,
+      remoteStatus: (r['remote_status'] as number | null) ?? null,
+      remoteFieldsHash: (r['remote_fields_hash'] as string | null) ?? null,
+      remoteSteps: parseJson<string[]>(r['remote_steps'] as string),
+      uncertain: Boolean(r['uncertain']),
+    },
+  };
+}
+
+export interface CompletionWrite {
+  attempt: typeof t.deliveryAttempts.$inferInsert;
+  /** What the delivery row becomes, or null when the lease was taken over and only the attempt is kept. */
+  update: Partial<typeof t.deliveries.$inferInsert> | null;
+}
+
+/**
+ * One finished attempt against the delivery row as it was read. The columns of `row` it reads are
+ * the ones D1's optimistic guard compares (`deliveryRowUnchanged`): keep the two in step.
+ */
+export function completionWrite(row: DeliveryRow, c: DeliveryCompletion, now: number): CompletionWrite {
+  const failed = c.error !== undefined;
+  const partial = failed && c.progress.remoteSteps.length > parseJson<string[]>(row.remoteSteps).length;
+  const attempt = {
+    deliveryId: c.id,
+    version: c.version,
+    startedAt: c.startedAt,
+    durationMs: Math.round(c.durationMs),
+    outcome: failed ? (partial ? ('partial' as const) : ('failed' as const)) : ('delivered' as const),
+    errorClass: c.error?.errorClass ?? null,
+    errorCode: c.error?.code ?? null,
+    message: c.error?.message ?? null,
+    httpStatus: c.error?.httpStatus ?? null,
+    latencyMs: failed || row.pendingSince === null ? null : Math.max(0, now - row.pendingSince),
+    operations: JSON.stringify(c.operations),
+  };
+  // A lease taken over by another worker means this one's view is stale: keep only the attempt.
+  if (row.leaseOwner !== c.owner) {
+    return { attempt, update: row.leaseOwner === revokedLease(c.owner) ? { leaseOwner: null, leaseUntil: null } : null };
+  }
+  const progress = {
+    remoteId: c.progress.remoteId,
+    remoteCode: c.progress.remoteCode,
+    remoteStatus: c.progress.remoteStatus,
+    remoteFieldsHash: c.progress.remoteFieldsHash,
+    remoteSteps: JSON.stringify(c.progress.remoteSteps),
+    uncertain: c.progress.uncertain,
+    leaseOwner: null,
+    leaseUntil: null,
+    updatedAt: now,
+  };
+  const newer = row.wantVersion > c.version;
+  if (!failed) {
+    return {
+      attempt,
+      update: {
+        ...progress,
+        sentVersion: c.version,
+        state: newer ? 'pending' : 'delivered',
+        nextAttemptAt: now,
+        pendingSince: newer ? row.pendingSince : null,
+        attempts: 0,
+        firstFailedAt: null,
+        lastErrorClass: null,
+        lastErrorCode: null,
+        lastError: null,
+        deliveredAt: newer ? row.deliveredAt : now,
+      },
+    };
+  }
+  const next = c.next ?? { state: 'failed' as const };
+  // New content may cure what an operator would otherwise have to look at.
+  const state: DeliveryState = next.state === 'failed' && newer ? 'pending' : next.state;
+  return {
+    attempt,
+    update: {
+      ...progress,
+      state,
+      nextAttemptAt: next.state === 'retrying' ? next.at : now,
+      attempts: row.attempts + 1,
+      firstFailedAt: row.firstFailedAt ?? c.startedAt,
+      lastErrorClass: c.error!.errorClass,
+      lastErrorCode: c.error!.code,
+      lastError: c.error!.message,
+    },
+  };
+}
+
+/** True while the delivery row still holds what `completionWrite` read from it. */
+export const deliveryRowUnchanged = (row: DeliveryRow): SQL => sql`EXISTS (
+  SELECT 1 FROM deliveries
+   WHERE id = ${row.id} AND lease_owner IS ${row.leaseOwner} AND want_version = ${row.wantVersion}
+     AND pending_since IS ${row.pendingSince} AND attempts = ${row.attempts} AND first_failed_at IS ${row.firstFailedAt}
+     AND remote_steps = ${row.remoteSteps} AND delivered_at IS ${row.deliveredAt})`;
+
+/** Frees poll leases, then delivery leases (whose effect is now unknown): all, or one owner's. */
+export function releaseUpdates(db: AnySqliteDb, owner?: string) {
+  const held = (column: typeof t.pollCursors.leaseOwner | typeof t.deliveries.leaseOwner) => (owner ? eq(column, owner) : isNotNull(column));
+  return [
+    db.update(t.pollCursors).set({ leaseOwner: null, leaseUntil: null }).where(held(t.pollCursors.leaseOwner)),
+    db.update(t.deliveries).set({ leaseOwner: null, leaseUntil: null, uncertain: true }).where(held(t.deliveries.leaseOwner)),
+  ] as const;
+}
