@@ -80,10 +80,10 @@ export function createGateway(deps: { config: GatewayConfig; store: Store; now: 
         now,
         logger,
         fetch: deps.fetch,
-        // The instance's name, so that freeing its leases at a stop frees its poll leases too; a
-        // lease long enough for a slow poll, short enough that a dead instance's is soon taken over.
+        // The instance's name, so that freeing its leases at a stop frees its poll leases too; the
+        // lease is as long as a delivery's, and at least three poll intervals.
         owner: deps.owner,
-        leaseMs: Math.max(60_000, source.pollIntervalSeconds * 3000),
+        leaseMs: Math.max(config.delivery.leaseSeconds * 1000, source.pollIntervalSeconds * 3000),
       }), intervalMs: source.pollIntervalSeconds * 1000 }];
   });
   const decider = (source: SourceSystem) => {

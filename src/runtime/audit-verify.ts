@@ -12,7 +12,7 @@ import { loadConfigFile } from './config-file';
  */
 export async function auditVerify(env: Record<string, string | undefined>, out: (line: string) => void): Promise<number> {
   const file = env['LIENTHONG_DB'] ?? (env['LIENTHONG_CONFIG'] ? loadConfigFile(env['LIENTHONG_CONFIG'], env).database.file : './data/lienthong.db');
-  const options = { databaseUrl: env['DATABASE_URL'], file };
+  const options = { databaseUrl: env['DATABASE_URL'], file, pgSchema: env['LIENTHONG_PG_SCHEMA'] };
   const where = describeDatabase(options);
   let store: Store;
   try {

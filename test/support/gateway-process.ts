@@ -8,6 +8,8 @@ import { join } from 'node:path';
  */
 export interface GatewayProcess {
   url: string;
+  /** The instance's name, the owner of the leases it takes. */
+  instance: string;
   child: ChildProcess;
   logs: string[];
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -24,6 +26,7 @@ export async function startGatewayProcess(options: { env: Record<string, string>
   const logs: string[] = [];
   let buffer = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let instance = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start in time:\n${logs.join('\n')}`)), options.timeoutMs ?? 30_000);
     const onData = (chunk: Buffer) => {
@@ -34,9 +37,10 @@ export async function startGatewayProcess(options: { env: Record<string, string>
         buffer = buffer.slice(nl + 1);
         logs.push(line);
         try {
-          const entry = JSON.parse(line) as { msg?: string; url?: string };
+          const entry = JSON.parse(line) as { msg?: string; url?: string; instance?: string };
           if (entry.msg === 'lienthong started' && entry.url) {
             clearTimeout(timer);
+            instance = entry.instance ?? '';
             resolve(entry.url);
           }
         } catch {
@@ -53,6 +57,7 @@ export async function startGatewayProcess(options: { env: Record<string, string>
   });
   return {
     url,
+    instance,
     child,
     logs,
     async kill(signal: NodeJS.Signals = 'SIGTERM') {

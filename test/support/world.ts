@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSandbox, type FaultConfig, type RunningSandbox } from '../../sandbox';
 import { sandboxConfigFile, sandboxSecrets } from '../../src/runtime/sandbox-mode';
+import { startBalancer } from './balancer';
 import { startGatewayProcess, writeJson, type GatewayProcess } from './gateway-process';
+import { dropSchema } from './postgres';
 
 /**
  * The end-to-end world: the five simulators in this process (their state survives the gateway
@@ -24,13 +26,33 @@ export const E2E_LAND_REORDER_WINDOW_SECONDS = 8;
 export interface World {
   sandbox: RunningSandbox;
   dir: string;
+  /** The gateway started last. */
   gateway?: GatewayProcess;
-  /** Starts (or restarts) the gateway on the world's database and points the land system at it. */
+  /** Every gateway process started, running or not. */
+  gateways: GatewayProcess[];
+  /**
+   * Starts (or restarts) a gateway on the world's database and points the land system at it; with
+   * `balanced`, the land system pushes through a round-robin balancer over every running instance.
+   */
   startGateway(): Promise<GatewayProcess>;
   close(): Promise<void>;
 }
 
-export async function createWorld(options: { faults?: FaultConfig; seed?: number } = {}): Promise<World> {
+export interface WorldOptions {
+  faults?: FaultConfig;
+  seed?: number;
+  /** A shared PostgreSQL database (its schema is dropped at close); SQLite in the world's folder otherwise. */
+  postgres?: { url: string; schema: string };
+  /** Push the land callbacks through a balancer over every running instance. */
+  balanced?: boolean;
+  /** False lifts the simulators' request limits (and the gateway's client-side ones). */
+  rateLimits?: boolean;
+  leaseSeconds?: number;
+  /** How long a land change settles before delivery; default E2E_LAND_REORDER_WINDOW_SECONDS. */
+  reorderWindowSeconds?: number;
+}
+
+export async function createWorld(options: WorldOptions = {}): Promise<World> {
   const f = options.faults;
   const sandbox = await startSandbox({
     generator: false,
@@ -40,7 +62,6 @@ export async function createWorld(options: { faults?: FaultConfig; seed?: number
     civilStatus: f ? { faults: { ...f, seed: f.seed + 3 } } : {},
     land: {
       resendScheduleMs: E2E_LAND_RESENDS_MS,
-      answerTimeoutMs: 3_000,
       duplicateRate: 0.05,
       duplicateDelayMs: 500,
       reorderRate: 0.08,
@@ -50,7 +71,7 @@ export async function createWorld(options: { faults?: FaultConfig; seed?: number
     business: f ? { faults: { ...f, seed: f.seed + 5 } } : {},
   });
   const dir = mkdtempSync(join(tmpdir(), 'lienthong-e2e-'));
-  const file = sandboxConfigFile(sandbox, { pollIntervalSeconds: 1, startFrom: '2026-01-01T00:00:00+07:00', reorderWindowSeconds: E2E_LAND_REORDER_WINDOW_SECONDS });
+  const file = sandboxConfigFile(sandbox, { pollIntervalSeconds: 1, startFrom: '2026-01-01T00:00:00+07:00', reorderWindowSeconds: options.reorderWindowSeconds ?? E2E_LAND_REORDER_WINDOW_SECONDS });
   const config = {
     ...file,
     sources: {
@@ -62,22 +83,38 @@ export async function createWorld(options: { faults?: FaultConfig; seed?: number
       province: { ...file.targets.province, timeoutMs: 2_000 },
       dvcqg: { ...file.targets.dvcqg, timeoutMs: 2_000 },
     },
-    delivery: { retryBudgetHours: 24, backoffBaseMs: 200, backoffMaxMs: 2_000, leaseSeconds: 30, idlePollMs: 100 },
+    delivery: { retryBudgetHours: 24, backoffBaseMs: 200, backoffMaxMs: 2_000, leaseSeconds: options.leaseSeconds ?? 30, idlePollMs: 100 },
   };
+  if (options.rateLimits === false) {
+    for (const sim of [sandbox.province.sim, sandbox.dvcqg.sim, sandbox.civilStatus.sim, sandbox.business.sim]) sim.setRateLimit(0);
+    Object.assign(config.targets.province, { requestsPerSecond: 1_000, concurrency: 16 });
+    Object.assign(config.targets.dvcqg, { requestsPerSecond: 200 });
+    Object.assign(config.sources['civil-status'], { requestsPerSecond: 200 });
+    Object.assign(config.sources['business-registration'], { requestsPerSecond: 200 });
+  }
+  const balancer = options.balanced ? await startBalancer(() => world.gateways.filter((g) => g.child.exitCode === null && g.child.signalCode === null).map((g) => g.url)) : undefined;
+  const database: Record<string, string> = options.postgres
+    ? { DATABASE_URL: options.postgres.url, LIENTHONG_PG_SCHEMA: options.postgres.schema }
+    : { LIENTHONG_DB: join(dir, 'lienthong.db') };
   const configPath = writeJson(dir, 'lienthong.json', config);
   const world: World = {
     sandbox,
     dir,
+    gateways: [],
     async startGateway() {
-      world.gateway = await startGatewayProcess({
-        env: { LIENTHONG_CONFIG: configPath, LIENTHONG_DB: join(dir, 'lienthong.db'), LIENTHONG_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD, LOG_LEVEL: 'debug', ...sandboxSecrets(sandbox) },
+      const gateway = await startGatewayProcess({
+        env: { LIENTHONG_CONFIG: configPath, ...database, LIENTHONG_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD, LOG_LEVEL: 'debug', ...sandboxSecrets(sandbox) },
       });
-      sandbox.land.sim.setTarget(world.gateway.url);
-      return world.gateway;
+      world.gateway = gateway;
+      world.gateways.push(gateway);
+      sandbox.land.sim.setTarget(balancer?.url ?? gateway.url);
+      return gateway;
     },
     async close() {
-      await world.gateway?.kill('SIGKILL');
+      await Promise.all(world.gateways.map((g) => g.kill('SIGKILL')));
       await sandbox.close();
+      await balancer?.close();
+      if (options.postgres) await dropSchema(options.postgres.url, options.postgres.schema);
       rmSync(dir, { recursive: true, force: true });
     },
   };
