@@ -41,7 +41,8 @@ export function createPollRunner(deps: {
   const leaseMs = deps.leaseMs ?? DEFAULT_POLL_LEASE_MS;
   const log = deps.logger.child({ source });
   const ctx: PollContext = {
-    fetch: deps.fetch ?? fetch,
+    // A bare `fetch` handed to another function loses its receiver on workerd ("Illegal invocation").
+    fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
     now,
     logger: log,
     loadCursor: () => store.getCursor(source),

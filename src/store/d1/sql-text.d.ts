@@ -1,0 +1,5 @@
+/** Migration files, imported as text by the worker bundle (see migrations.ts). */
+declare module '*.sql' {
+  const text: string;
+  export default text;
+}
