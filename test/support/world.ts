@@ -214,10 +214,16 @@ const compactToIso = (c: string) => `${c.slice(0, 4)}-${c.slice(4, 6)}-${c.slice
 
 /** Waits until `check` finds no problem, and fails with the remaining problems if it never does. */
 export async function waitDelivered(what: string, check: () => Check, timeoutMs: number): Promise<Check> {
-  const deadline = Date.now() + timeoutMs;
+  const start = Date.now();
+  const deadline = start + timeoutMs;
+  let reported = start;
   for (;;) {
     const c = check();
     if (c.problems.length === 0) return c;
+    if (Date.now() - reported > 15_000) {
+      reported = Date.now();
+      console.log(`${what}: ${c.problems.length} problems left after ${Math.round((reported - start) / 1000)} s`);
+    }
     if (Date.now() > deadline) {
       throw new Error(`timed out waiting for ${what}:\n${c.problems.slice(0, 15).join('\n')}\n(${c.problems.length} problems)`);
     }
