@@ -1,4 +1,5 @@
 import {
+  agencyCode as agencyCodeSchema,
   BUSINESS_CHANNEL,
   BUSINESS_STATUS,
   personalIdType,
@@ -10,6 +11,7 @@ import {
 } from '../../contracts';
 import { MappingError } from '../../src/lib/errors';
 import { deepNfc, optionalText } from '../../src/lib/text';
+import { parseWire } from '../../src/lib/parse';
 import { normalizeInstant } from '../../src/lib/time';
 import { xmlText } from '../../src/lib/xml';
 import { soapParser } from './soap';
@@ -67,7 +69,7 @@ export function parseDossierXml(xml: string): BusinessDossierWire {
   const doc = soapParser.parse(xml);
   const node = (doc['HoSo'] as unknown[] | undefined)?.[0];
   if (node === undefined) throw new MappingError('BAD_XML', 'the record holds no <HoSo> element');
-  return deepNfc(dossierSchema.parse(node));
+  return deepNfc(parseWire(dossierSchema, node));
 }
 
 export function toBusinessDossier(xml: string): SourceDossier {
@@ -75,6 +77,9 @@ export function toBusinessDossier(xml: string): SourceDossier {
   const agency = h.CoQuanTiepNhan;
   const agencyCode = typeof agency === 'string' ? undefined : agency['@MaDinhDanh'];
   if (!agencyCode) throw new MappingError('MISSING_FIELD', 'CoQuanTiepNhan has no MaDinhDanh attribute (the agency code)', 'CoQuanTiepNhan');
+  if (!agencyCodeSchema.safeParse(agencyCode).success) {
+    throw new MappingError('BAD_FIELD', `CoQuanTiepNhan MaDinhDanh "${agencyCode.slice(0, 40)}" is not an agency code like 000.00.16.H56`, 'CoQuanTiepNhan');
+  }
   const agencyName = (xmlText(agency) ?? '').trim();
   const channel = BUSINESS_CHANNEL[h.KenhNop];
   if (!channel) throw new MappingError('BAD_FIELD', `KenhNop ${h.KenhNop.slice(0, 40)} is not TRUC_TIEP, TRUC_TUYEN or BUU_CHINH`, 'KenhNop');
@@ -138,7 +143,7 @@ export function toBusinessDossier(xml: string): SourceDossier {
               name: b.TenHoKinhDoanh,
               ...(optionalText(b.MaSoHKD) ? { code: b.MaSoHKD } : {}),
               ...(optionalText(b.NganhNghe) ? { trade: b.NganhNghe } : {}),
-              ...(b.VonKinhDoanh && /^\d+$/.test(b.VonKinhDoanh) ? { capitalVnd: Number(b.VonKinhDoanh) } : {}),
+              ...(b.VonKinhDoanh && /^\d{1,15}$/.test(b.VonKinhDoanh) ? { capitalVnd: Number(b.VonKinhDoanh) } : {}),
             },
           }
         : {}),

@@ -14,7 +14,12 @@ export const NS = {
 
 /** Elements that are lists, so that a list of one is still an array. */
 export const LIST_ELEMENTS = ['HoSo', 'Buoc', 'LePhi', 'TaiLieu', 'KetQua'] as const;
-export const soapParser = createXmlParser({ arrays: LIST_ELEMENTS, maxLength: 20_000_000 });
+/**
+ * A full page (100 dossiers) is a few hundred kilobytes. The parser decodes entities at one to three
+ * MB a second on the event loop, so a 20 MB answer held everything else for seven to fifteen
+ * seconds; 4 MB keeps ample room for real pages and bounds that to a few seconds.
+ */
+export const soapParser = createXmlParser({ arrays: LIST_ELEMENTS, maxLength: 4_000_000 });
 
 export function escapeXml(value: string): string {
   return value.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
@@ -46,7 +51,11 @@ export function readSoapResponse(xml: string, operation: string): Record<string,
   if (fault) throw faultError(xmlText(fault['faultcode']) ?? '', xmlText(fault['faultstring']) ?? '');
   const response = body[`${operation}Response`];
   if (response === undefined) throw new GatewayError('transient', 'BUSINESS_BAD_ANSWER', `business-registration answered without ${operation}Response`);
-  return (response === '' ? {} : response) as Record<string, unknown>;
+  if (response === '') return {};
+  if (typeof response !== 'object' || response === null || Array.isArray(response)) {
+    throw new GatewayError('transient', 'BUSINESS_BAD_ANSWER', `business-registration answered ${operation}Response with text instead of elements`);
+  }
+  return response as Record<string, unknown>;
 }
 
 /** soap:Client faults are permanent (bad credentials, bad parameters); soap:Server faults are transient. */
@@ -60,9 +69,57 @@ export function faultError(code: string, message: string): GatewayError {
   return new GatewayError('rejected', `BUSINESS_${reason || 'CLIENT'}`, `business-registration refused the request: ${message}`);
 }
 
-const HOSO = /<(?:([A-Za-z_][\w.-]*):)?HoSo(?:\s[^>]*)?>[\s\S]*?<\/(?:\1:)?HoSo>/g;
-
-/** Every `<HoSo>` element of an answer, as the exact text received. */
+/**
+ * Every outermost `<HoSo>` element of an answer, as the exact text received. One pass that never
+ * looks back: comments, CDATA and processing instructions are skipped whole (a `<HoSo>` inside them
+ * is not an element), and quoted attribute values may hold `>`. A pattern that searched ahead for
+ * each opening's close instead took quadratic time on an answer full of unclosed-looking openings.
+ */
 export function sliceDossiers(xml: string): string[] {
-  return [...xml.matchAll(HOSO)].map((m) => m[0]);
+  const slices: string[] = [];
+  let depth = 0;
+  let start = 0;
+  let i = xml.indexOf('<');
+  while (i !== -1) {
+    let end: number;
+    if (xml.startsWith('<!--', i)) end = endOf(xml, '-->', i + 4);
+    else if (xml.startsWith('<![CDATA[', i)) end = endOf(xml, ']]>', i + 9);
+    else if (xml.startsWith('<?', i)) end = endOf(xml, '?>', i + 2);
+    else {
+      end = tagEnd(xml, i + 1);
+      if (end === -1) break;
+      const closing = xml[i + 1] === '/';
+      const name = /^[^\s/>]*/.exec(xml.slice(i + (closing ? 2 : 1), Math.min(end, i + 200)))?.[0] ?? '';
+      if (name === 'HoSo' || name.endsWith(':HoSo')) {
+        const empty = !closing && xml[end - 2] === '/';
+        if (closing) {
+          if (depth > 0 && --depth === 0) slices.push(xml.slice(start, end));
+        } else if (empty) {
+          if (depth === 0) slices.push(xml.slice(i, end));
+        } else if (depth++ === 0) start = i;
+      }
+    }
+    if (end === -1) break;
+    i = xml.indexOf('<', end);
+  }
+  return slices;
+}
+
+/** Index just past `marker` at or after `from`, or -1. */
+function endOf(xml: string, marker: string, from: number): number {
+  const at = xml.indexOf(marker, from);
+  return at === -1 ? -1 : at + marker.length;
+}
+
+/** Index just past the `>` that ends a tag, skipping quoted attribute values, or -1. */
+function tagEnd(xml: string, from: number): number {
+  let quote = '';
+  for (let j = from; j < xml.length; j++) {
+    const c = xml[j];
+    if (quote) {
+      if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '>') return j + 1;
+  }
+  return -1;
 }

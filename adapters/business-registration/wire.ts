@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { instantMs } from '../../src/lib/time';
 
 /** A `<HoSo>` as the preset parser reads it: every value a string, lists always arrays. */
 const text = z.string();
@@ -27,7 +28,8 @@ export const dossier = z
       .object({ TenHoKinhDoanh: z.string().min(1), MaSoHKD: optional, NganhNghe: optional, VonKinhDoanh: optional })
       .loose()
       .optional(),
-    LePhi: z.array(z.object({ Ten: text, SoTien: z.string().regex(/^\d+$/, 'must be a whole number of VND'), ThanhToanTrucTuyen: optional }).loose()).default([]),
+    // 15 digits stay a safe integer once read as a number (a trillion times more than any fee).
+    LePhi: z.array(z.object({ Ten: text, SoTien: z.string().regex(/^\d{1,15}$/, 'must be a whole number of VND'), ThanhToanTrucTuyen: optional }).loose()).default([]),
     LichSuXuLy: z.union([z.literal(''), z.object({ Buoc: z.array(step).default([]) }).loose()]).optional(),
     TaiLieu: z.array(named).default([]),
     KetQua: z.array(named).default([]),
@@ -35,10 +37,25 @@ export const dossier = z
   .loose();
 export type BusinessDossierWire = z.infer<typeof dossier>;
 
+/** What the poller pages by: a listed dossier without them makes the whole list unreadable. */
+export const listedDossier = z
+  .object({
+    MaHoSo: z.string().min(1),
+    ThoiDiemCapNhat: z.string().refine((v) => {
+      try {
+        instantMs(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be ISO-8601 with an offset'),
+  })
+  .loose();
+
 export const listResponse = z
   .object({
     TongSoTrang: z.string().regex(/^\d+$/).optional(),
     Trang: z.string().optional(),
-    DanhSachHoSo: z.union([z.literal(''), z.object({ HoSo: z.array(z.unknown()).default([]) }).loose()]).optional(),
+    DanhSachHoSo: z.union([z.literal(''), z.object({ HoSo: z.array(listedDossier).default([]) }).loose()]).optional(),
   })
   .loose();

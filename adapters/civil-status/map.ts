@@ -10,6 +10,7 @@ import {
 } from '../../contracts';
 import { MappingError } from '../../src/lib/errors';
 import { deepNfc, optionalText } from '../../src/lib/text';
+import { parseJson, parseWire } from '../../src/lib/parse';
 import { parseVnDateTime } from '../../src/lib/time';
 import { createXmlParser } from '../../src/lib/xml';
 import { detail as detailSchema, type Detail } from './wire';
@@ -88,13 +89,7 @@ function pausesOf(events: ProcessingEvent[]): Pause[] {
 
 /** Maps a dossier detail (the JSON text as received) to the gateway's dossier. Pure. */
 export function toSourceDossier(body: string): SourceDossier {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (err) {
-    throw new MappingError('BAD_JSON', `the dossier detail is not valid JSON: ${(err as Error).message}`);
-  }
-  const d = deepNfc(detailSchema.parse(json));
+  const d = deepNfc(parseWire(detailSchema, parseJson(body, 'the dossier detail')));
   const record = parseRecord(d.data);
   const applicant = person(record, 'nyc');
   if (!applicant) throw new MappingError('MISSING_FIELD', 'the XML in "data" has no requester name (nycHoTen)', 'data.nycHoTen');

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { agencyCode } from '../../contracts';
+import { parseVnDateTime } from '../../src/lib/time';
 
 /** What the civil-status system sends (sources/civil-status.md). Strings first; codes as sent. */
 
@@ -8,7 +10,17 @@ const optionalText = z.string().nullish();
 
 export const loginAnswer = z.object({ token: z.string().min(1), expiresIn: z.number().positive() }).loose();
 
-export const listItem = z.object({ maHoSo: z.string().min(1), module: z.string(), ngayCapNhat: z.string() }).loose();
+/** `dd/MM/yyyy HH:mm:ss` that is a real time: the poller pages by it, so an unreadable one makes the whole list unreadable. */
+const vnDateTime = z.string().refine((v) => {
+  try {
+    parseVnDateTime(v);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be dd/MM/yyyy HH:mm:ss');
+
+export const listItem = z.object({ maHoSo: z.string().min(1), module: z.string(), ngayCapNhat: vnDateTime }).loose();
 export const listAnswer = z
   .object({ tongSo: z.number().int().nonnegative(), trang: z.number().int(), soLuong: z.number().int(), value: z.array(listItem) })
   .loose();
@@ -28,7 +40,7 @@ export const detail = z
   .object({
     maHoSo: z.string().min(1),
     maHoSoLT: optionalText,
-    maDonVi: z.string().min(1),
+    maDonVi: agencyCode,
     tenDonVi: optionalText,
     module: z.enum(['LTKS', 'LTKT', 'LTKH']),
     maTTHC: z.string().min(1),

@@ -11,7 +11,8 @@ import {
 } from '../../contracts';
 import { MappingError } from '../../src/lib/errors';
 import { deepNfc, optionalText } from '../../src/lib/text';
-import { parseUtcNaive } from '../../src/lib/time';
+import { parseJson, parseWire } from '../../src/lib/parse';
+import { TimeFormatError, parseUtcNaive } from '../../src/lib/time';
 import type { MappedRecord } from '../types';
 import { LAND_EVENT_SCHEMAS, landEventName, type tiepNhanHoSo } from './wire';
 import type { z } from 'zod';
@@ -37,29 +38,47 @@ const TIME_FIELD: Record<LandEvent, string> = {
   KetThucHoSo: 'NgayKetThuc',
 };
 
+/**
+ * Times the fold reads besides the event's own: checked here, because a time the fold cannot read
+ * would fail every rebuild of the dossier instead of refusing this one record.
+ */
+const OTHER_TIME_FIELDS: Record<LandEvent, readonly string[]> = {
+  TiepNhanHoSo: ['NgayHenTra'],
+  ChuyenHoSo: ['HanXuLy'],
+  YeuCauBoSungHoSo: [],
+  NhanBoSungHoSo: ['NgayHenTraMoi'],
+  GuiKetQuaThue: [],
+  KetThucHoSo: [],
+};
+
+function utcTime(body: Record<string, unknown>, field: string): string {
+  try {
+    return parseUtcNaive(String(body[field]));
+  } catch (err) {
+    if (err instanceof TimeFormatError) throw new MappingError('BAD_TIME', `${field}: ${err.message}`, field);
+    throw err;
+  }
+}
+
 export interface LandOffice {
   code: string;
   name: string;
 }
 
-/** Reads one callback (pure); throws MappingError/ZodError with a reason a person understands. */
+/** Reads one callback (pure); throws MappingError with a reason a person understands. */
 export function toLandFragment(event: string, body: string): MappedRecord<LandFragment> {
   const name = landEventName.safeParse(event);
   if (!name.success) {
     throw new MappingError('UNKNOWN_EVENT', `unknown event "${event.slice(0, 60)}": expected one of ${landEventName.options.join(', ')}`, 'event');
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (err) {
-    throw new MappingError('BAD_JSON', `the body is not valid JSON: ${(err as Error).message}`);
-  }
+  const json = parseJson(body, 'the body');
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new MappingError('BAD_JSON', 'the body must be a JSON object');
   if (!('SoBienNhan' in json) || typeof (json as { SoBienNhan: unknown }).SoBienNhan !== 'string' || !(json as { SoBienNhan: string }).SoBienNhan.trim()) {
     throw new MappingError('MISSING_FIELD', 'SoBienNhan (the receipt number) is missing', 'SoBienNhan');
   }
-  const parsed = deepNfc(LAND_EVENT_SCHEMAS[name.data].parse(json)) as Record<string, unknown>;
-  const at = parseUtcNaive(String(parsed[TIME_FIELD[name.data]]));
+  const parsed = deepNfc(parseWire(LAND_EVENT_SCHEMAS[name.data], json)) as Record<string, unknown>;
+  const at = utcTime(parsed, TIME_FIELD[name.data]);
+  for (const field of OTHER_TIME_FIELDS[name.data]) if (typeof parsed[field] === 'string') utcTime(parsed, field);
   const externalId = String(parsed['SoBienNhan']).trim();
   return { externalId, sourceTime: at, fragment: { event: name.data, at, body: parsed } };
 }

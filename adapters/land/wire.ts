@@ -5,9 +5,11 @@ import { LAND_EVENTS } from '../../contracts';
 
 const text = z.string();
 const optionalText = z.string().nullish();
-/** A number that some releases send as a string. */
-const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
-const int = z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)]);
+/** A number that some releases send as a string; a string too long for a number is refused, not read as Infinity. */
+const num = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]).refine(Number.isFinite, 'must be a finite number');
+const int = z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)]).refine(Number.isSafeInteger, 'must be a whole number');
+/** An administrative unit code: a number in the samples, a string in some releases, whose leading zeros are kept. */
+const unitCode = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, 'must be digits')]);
 const utc = z.string().min(1);
 const receipt = z.string().trim().min(1, 'SoBienNhan (the receipt number) is required');
 
@@ -20,9 +22,9 @@ export const tiepNhanHoSo = z
     NguoiTiepNhan: optionalText,
     NgayTiepNhan: utc,
     NgayHenTra: utc.nullish(),
-    TinhId: int.nullish(),
-    HuyenId: int.nullish(),
-    XaId: int.nullish(),
+    TinhId: unitCode.nullish(),
+    HuyenId: unitCode.nullish(),
+    XaId: unitCode.nullish(),
     DiaChiTaiSan: optionalText,
     ThongTinNguoiNopDon: z
       .object({
@@ -49,7 +51,7 @@ export const tiepNhanHoSo = z
           .loose(),
       )
       .nullish(),
-    KenhTiepNhan: int,
+    KenhTiepNhan: int.refine((n) => n >= 1 && n <= 3, 'KenhTiepNhan must be 1 (counter), 2 (online) or 3 (post)'),
   })
   .loose();
 

@@ -25,6 +25,10 @@ function message(code: string, reason: string): string {
       return `Thời gian không đúng định dạng yyyy-MM-ddTHH:mm:ss (UTC): ${reason}`;
     case 'BAD_FIELD':
       return `Trường không hợp lệ: ${reason}`;
+    case 'TOO_DEEP':
+      return `Nội dung JSON lồng nhau quá sâu (${reason})`;
+    case 'FORBIDDEN_KEY':
+      return `Nội dung chứa khóa không được phép (${reason})`;
     default:
       return `Dữ liệu không hợp lệ: ${reason}`;
   }

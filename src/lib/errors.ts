@@ -20,7 +20,7 @@ export interface GatewayErrorOptions {
 }
 
 export class GatewayError extends Error {
-  override readonly name = 'GatewayError';
+  override readonly name: string = 'GatewayError';
   readonly retryAfterMs?: number;
   readonly ambiguous: boolean;
   readonly httpStatus?: number;
@@ -45,7 +45,7 @@ export class GatewayError extends Error {
 
 /** Why an inbound record could not be read or mapped: kept with the raw record for an operator. */
 export class MappingError extends Error {
-  override readonly name = 'MappingError';
+  override readonly name: string = 'MappingError';
   constructor(
     readonly code: string,
     message: string,

@@ -2,15 +2,18 @@
  * Time at the edges. Vietnam is UTC+07:00 all year; the gateway stores instants as ISO-8601 with
  * the +07:00 offset and converts each system's own format here, and only here.
  */
+import { MappingError } from './errors';
+
 export const VN_OFFSET_MS = 7 * 3600_000;
 
-export class TimeFormatError extends Error {
-  override readonly name = 'TimeFormatError';
+/** A MappingError, so that a source's unreadable time is refused like any other unreadable field. */
+export class TimeFormatError extends MappingError {
+  override readonly name: string = 'TimeFormatError';
   constructor(
     readonly value: string,
     readonly expected: string,
   ) {
-    super(`"${value.slice(0, 40)}" is not a time in the format ${expected}`);
+    super('BAD_TIME', `"${value.slice(0, 40)}" is not a time in the format ${expected}`);
   }
 }
 

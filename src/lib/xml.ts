@@ -1,4 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
+import { GatewayError } from './errors';
 
 /**
  * The project's one XML preset (STYLE.md habit 5): namespace prefixes dropped, every value a
@@ -6,11 +7,11 @@ import { XMLParser } from 'fast-xml-parser';
  * entities decoded, known list elements always arrays, and any DOCTYPE or entity declaration
  * refused before parsing, so nothing is ever expanded.
  */
-export class XmlRefusedError extends Error {
-  override readonly name = 'XmlRefusedError';
-  readonly code = 'XML_REFUSED';
+export class XmlRefusedError extends GatewayError {
+  override readonly name: string = 'XmlRefusedError';
   constructor(message: string) {
-    super(message);
+    // Invalid content: asking again brings the same document, so it waits for an operator.
+    super('invalid_content', 'XML_REFUSED', message);
   }
 }
 
