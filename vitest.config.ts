@@ -6,7 +6,8 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    // The end-to-end suites mostly wait on simulated rate limits: run them side by side.
-    maxWorkers: 4,
+    // Two at a time: the end-to-end suites run gateway processes and simulators of their own, and
+    // on two cores more of them side by side starve each other's timing.
+    maxWorkers: 2,
   },
 });

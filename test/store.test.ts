@@ -120,6 +120,25 @@ for (const harness of [sqliteHarness(), pgHarness()]) {
       ]);
     });
 
+    it('accepts records arriving together, each on its own: one that fails stores nothing and harms no other', async () => {
+      const failing: DecideFn = () => {
+        throw new Error('this record cannot be decided');
+      };
+      const ids = Array.from({ length: 20 }, (_, i) => `C-${i}`);
+      const results = await Promise.allSettled(
+        ids.map((id, i) => store.acceptSourceRecord({ ...record(id, 'IN_PROGRESS'), externalId: id }, i === 7 ? failing : byStatus, TARGETS)),
+      );
+      expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+      expect((results[7] as PromiseRejectedResult).reason).toBeInstanceOf(Error);
+      for (const [i, id] of ids.entries()) {
+        const view = await store.getDossierView('civil-status', id);
+        if (i === 7) expect(view).toBeNull();
+        else expect(view?.records, id).toHaveLength(1);
+      }
+      // The failed record was not kept half-written: sent again, it is accepted.
+      expect((await store.acceptSourceRecord({ ...record('C-7', 'IN_PROGRESS'), externalId: 'C-7' }, byStatus, TARGETS)).outcome).toBe('changed');
+    });
+
     it('recognizes a repeated record and content that changes nothing', async () => {
       await store.acceptSourceRecord(record('X', 'IN_PROGRESS'), byStatus, TARGETS);
       expect((await store.acceptSourceRecord(record('X', 'IN_PROGRESS'), byStatus, TARGETS)).outcome).toBe('duplicate');

@@ -21,7 +21,7 @@ export const E2E_ADMIN_PASSWORD = 'e2e-admin-password';
  */
 export const E2E_LAND_RESENDS_MS = [250, 500, 1_000, 2_000, 3_000, ...Array<number>(20).fill(5_000)];
 /** How long the gateway lets a land change settle before delivering it (see reorderWindowSeconds). */
-export const E2E_LAND_REORDER_WINDOW_SECONDS = 8;
+export const E2E_LAND_REORDER_WINDOW_SECONDS = 15;
 
 export interface World {
   sandbox: RunningSandbox;

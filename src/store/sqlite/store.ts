@@ -80,6 +80,49 @@ function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly d
     return { ...apply(input.source, input.externalId, inserted.id, decide, targets, input.receivedAt, delayMs), recordId: inserted.id };
   });
 
+  /**
+   * Group commit: the accepts that arrive while one is being written wait for the next turn of the
+   * event loop and are then written together in one transaction, each in its own savepoint (so one
+   * that fails takes nothing else with it), and made durable by one fsync instead of one each. A
+   * caller's promise settles only after that commit, so "accepted" still means on disk.
+   */
+  const groupCommit = (() => {
+    type Job = { args: Parameters<typeof accept>; resolve(r: AcceptResult): void; reject(e: unknown): void };
+    let queue: Job[] = [];
+    const flush = () => {
+      const jobs = queue;
+      queue = [];
+      const outcomes: ({ ok: true; value: AcceptResult } | { ok: false; error: unknown })[] = [];
+      try {
+        raw.transaction(() => {
+          for (const job of jobs) {
+            try {
+              // Nested in the batch's transaction, better-sqlite3 runs this as a savepoint.
+              outcomes.push({ ok: true, value: accept(...job.args) });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          }
+        }).immediate();
+      } catch (error) {
+        // The commit itself failed: nothing of the batch is stored.
+        for (const job of jobs) job.reject(error);
+        return;
+      }
+      jobs.forEach((job, i) => {
+        const o = outcomes[i]!;
+        if (o.ok) job.resolve(o.value);
+        else job.reject(o.error);
+      });
+    };
+    return {
+      accept: (...args: Parameters<typeof accept>) =>
+        new Promise<AcceptResult>((resolve, reject) => {
+          if (queue.push({ args, resolve, reject }) === 1) setImmediate(flush);
+        }),
+    };
+  })();
+
   /** Rebuilds a dossier from all its records and writes what changed: the heart of accept and redecide. */
   const apply = (
     source: string,
@@ -178,7 +221,7 @@ function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly d
     ...sqliteQueries(db),
 
     async acceptSourceRecord(input: AcceptInput, decide: DecideFn, targets: readonly TargetSystem[], options: { deliverAfterMs?: number } = {}) {
-      return accept.immediate(input, decide, targets, options.deliverAfterMs ?? 0);
+      return groupCommit.accept(input, decide, targets, options.deliverAfterMs ?? 0);
     },
 
     async claimDeliveries(input: ClaimInput) {
