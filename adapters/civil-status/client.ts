@@ -22,6 +22,13 @@ export interface CivilStatusCursor {
 
 const MAX_DENSE_PASSES = 5;
 const MARKER_MEMORY = 50_000;
+/**
+ * `ngayCapNhat` has whole seconds, so a dossier can change again within the second its detail was
+ * read and still list the same marker. A marker counts as settled (safe to skip by) only when the
+ * detail was read after its second had passed, with this much margin for the two clocks.
+ */
+const CLOCK_MARGIN_MS = 1_000;
+const UNSETTLED = '~unsettled';
 
 export function createCivilStatusPoller(config: CivilStatusSourceConfig, fetchImpl?: typeof fetch): Poller {
   const limiter = createRateLimiter(config.requestsPerSecond);
@@ -123,16 +130,22 @@ export function createCivilStatusPoller(config: CivilStatusSourceConfig, fetchIm
           report.skipped++;
           return;
         }
+        const fetchedAt = ctx.now();
         const body = await fetchDetail(ctx, item.maHoSo);
         report.fetched++;
         if (body === null) {
           ctx.logger.warn('civil-status listed a dossier it then could not find', { marker });
           return;
         }
-        await ctx.accept({ externalId: item.maHoSo, kind: 'snapshot', sourceTime: parseVnDateTime(marker), body, marker });
+        const sourceTime = parseVnDateTime(marker);
+        // An unsettled marker never equals a listed one: the next poll reads the detail again, and
+        // the content hash makes that free when nothing changed.
+        const settled = fetchedAt >= instantMs(sourceTime) + 1000 + CLOCK_MARGIN_MS;
+        const stored = settled ? marker : `${marker}${UNSETTLED}`;
+        await ctx.accept({ externalId: item.maHoSo, kind: 'snapshot', sourceTime, body, marker: stored });
         report.accepted++;
         if (seen.size >= MARKER_MEMORY) seen.clear();
-        seen.set(item.maHoSo, marker);
+        seen.set(item.maHoSo, stored);
       };
 
       const dense = new Set<number>();
