@@ -1,18 +1,39 @@
 /** Content hashing that works the same on Node and on Workers (Web Crypto). */
 
-/** JSON with object keys sorted, so that equal content always hashes equally. */
+/** JSON with object keys sorted, so that equal content always hashes equally. On every accept's path: kept loop-plain. */
 export function stableStringify(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : stableStringify(v))).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      out += (i ? ',' : '') + (v === undefined ? 'null' : stableStringify(v));
+    }
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  let out = '{';
+  for (const key of Object.keys(record).sort()) {
+    const v = record[key];
+    if (v === undefined) continue;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${stableStringify(v)}`;
+  }
+  return `${out}}`;
 }
 
 const encoder = new TextEncoder();
 
+/**
+ * Node's own hashing where there is one: Web Crypto's digest is asynchronous, and the hop through
+ * the thread pool cost more than the hash itself on every record accepted. Workers (no `process`)
+ * keep Web Crypto. Looked up at run time so that no bundle for Workers imports `node:crypto`.
+ */
+const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as
+  | typeof import('node:crypto')
+  | undefined;
+
 export async function sha256Hex(text: string): Promise<string> {
+  if (nodeCrypto) return nodeCrypto.createHash('sha256').update(text, 'utf8').digest('hex');
   const digest = await crypto.subtle.digest('SHA-256', encoder.encode(text));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -24,6 +45,10 @@ export const contentHash = (value: unknown): Promise<string> => sha256Hex(stable
  * first, so the lengths compared are always equal and nothing leaks through an early exit.
  */
 export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
+  if (nodeCrypto) {
+    const digest = (x: string) => nodeCrypto.createHash('sha256').update(x, 'utf8').digest();
+    return nodeCrypto.timingSafeEqual(digest(a), digest(b));
+  }
   const [ha, hb] = await Promise.all([
     crypto.subtle.digest('SHA-256', encoder.encode(a)),
     crypto.subtle.digest('SHA-256', encoder.encode(b)),

@@ -32,6 +32,8 @@ export interface CurrentDossier {
   status: CanonicalStatus;
   canonical: DossierDraft;
   holdReason: HoldReason | null;
+  /** The canonical JSON exactly as stored, where the store keeps it as stable JSON: spares re-serialising it to compare. */
+  storedCanonical?: string;
 }
 
 export type Decision =

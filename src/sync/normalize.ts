@@ -8,6 +8,7 @@ import {
   type ProcedureMap,
   type SourceDossier,
 } from '../../contracts';
+import type { z } from 'zod';
 import { instantMs } from '../lib/time';
 import type { WorkingCalendar } from '../lib/working-time';
 import type { CurrentDossier, Decision } from '../store/types';
@@ -87,24 +88,21 @@ export function normalizeDossier(input: SourceDossier, ctx: NormalizeContext, cu
     d.deliveredAt = d.events.find((e) => e.status === 'RESULT_DELIVERED')?.at ?? d.completedAt;
   }
 
-  const draft = draftSchema.safeParse(d);
-  if (!draft.success) {
-    const issue = draft.error.issues[0];
-    return {
-      kind: 'dossier',
-      dossier: d,
-      hold: { reason: 'INVALID', detail: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}` },
-    };
+  // One validation in the common case: a dossier that passes the strict schema passes the draft's.
+  if (!hold) {
+    const strict = strictSchema.safeParse(d);
+    if (strict.success) return { kind: 'dossier', dossier: strict.data, hold: null };
   }
+  const draft = draftSchema.safeParse(d);
+  if (!draft.success) return { kind: 'dossier', dossier: d, hold: { reason: 'INVALID', detail: firstIssue(draft.error) } };
   if (!hold && !draft.data.receivedAt) {
     hold = { reason: 'NOT_RECEIVED', detail: 'submitted but not yet received: both targets require the reception time' };
   }
-  if (!hold) {
-    const strict = strictSchema.safeParse(draft.data);
-    if (!strict.success) {
-      const issue = strict.error.issues[0];
-      hold = { reason: 'INVALID', detail: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}` };
-    }
-  }
+  hold ??= { reason: 'INVALID', detail: firstIssue(strictSchema.safeParse(draft.data).error) };
   return { kind: 'dossier', dossier: draft.data, hold };
+}
+
+function firstIssue(error: z.ZodError | undefined): string {
+  const issue = error?.issues[0];
+  return `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`;
 }

@@ -1,4 +1,4 @@
-import { eq, isNotNull, sql, type SQL } from 'drizzle-orm';
+import { eq, isNotNull, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import type { CanonicalStatus, DossierDraft, HoldReason, TargetSystem } from '../../../contracts';
 import { stableStringify } from '../../lib/hash';
@@ -35,6 +35,7 @@ export const toCurrentDossier = (row: DossierRow): CurrentDossier => ({
   status: row.status as CanonicalStatus,
   canonical: parseJson<DossierDraft>(row.canonical),
   holdReason: row.holdReason as HoldReason | null,
+  storedCanonical: row.canonical,
 });
 
 export type VersionPlan =
@@ -50,7 +51,8 @@ export type VersionPlan =
 /** Whether a decision changes the dossier and, if so, its next version as stored. */
 export function planVersion(decision: Extract<Decision, { kind: 'dossier' }>, current: CurrentDossier | null, now: number): VersionPlan {
   const holdReason = decision.hold?.reason ?? null;
-  if (current && stableStringify({ ...decision.dossier, version: current.version }) === stableStringify(current.canonical) && holdReason === current.holdReason) {
+  const stored = current && (current.storedCanonical ?? stableStringify(current.canonical));
+  if (current && holdReason === current.holdReason && stableStringify({ ...decision.dossier, version: current.version }) === stored) {
     return { kind: 'unchanged' };
   }
   const version = (current?.version ?? 0) + 1;
@@ -77,15 +79,17 @@ export function planVersion(decision: Extract<Decision, { kind: 'dossier' }>, cu
 
 /**
  * The transactional outbox: a new version queued for one target, as an upsert. `dossierId` may be
- * a subquery, for a dossier created by the same atomic write.
+ * a subquery, for a dossier created by the same atomic write; any value may be a placeholder, for
+ * a statement prepared once.
  */
-export function outboxEntry(dossierId: number | SQL, target: TargetSystem, version: number, now: number, due: number) {
+type Bound<T> = T | Placeholder;
+export function outboxEntry(dossierId: Bound<number> | SQL, target: Bound<TargetSystem>, version: Bound<number>, now: Bound<number>, due: Bound<number>) {
   return {
     values: { dossierId, target, state: 'pending' as const, wantVersion: version, pendingSince: now, nextAttemptAt: due, createdAt: now, updatedAt: now },
     onConflict: {
       target: [t.deliveries.dossierId, t.deliveries.target],
       set: {
-        wantVersion: version,
+        wantVersion: sql`${version}`,
         // A delivered, failed or dead delivery starts afresh for the new change; a retrying one
         // keeps its backoff so a struggling target is not hammered.
         state: sql`CASE WHEN ${t.deliveries.state} = 'retrying' THEN 'retrying' ELSE 'pending' END`,
@@ -93,7 +97,7 @@ export function outboxEntry(dossierId: number | SQL, target: TargetSystem, versi
         pendingSince: sql`COALESCE(${t.deliveries.pendingSince}, ${now})`,
         attempts: sql`CASE WHEN ${t.deliveries.state} IN ('failed','dead') THEN 0 ELSE ${t.deliveries.attempts} END`,
         firstFailedAt: sql`CASE WHEN ${t.deliveries.state} IN ('failed','dead') THEN NULL ELSE ${t.deliveries.firstFailedAt} END`,
-        updatedAt: now,
+        updatedAt: sql`${now}`,
       },
     },
   };

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { mkdirSync } from 'node:fs';
@@ -9,6 +9,7 @@ import type { TargetSystem } from '../../../contracts';
 import type { AcceptInput, AcceptResult, ClaimInput, ClaimedDelivery, CurrentDossier, DecideFn, DeliveryCompletion, Store } from '../types';
 import { sqliteAccess } from './access';
 import { sqliteOperations } from './operations';
+import { acceptStatements } from './prepared';
 import { sqliteQueries } from './queries';
 import {
   DELIVERY_STATES,
@@ -16,7 +17,6 @@ import {
   claimStatement,
   completionWrite,
   inClaimOrder,
-  outboxEntry,
   parseJson,
   planVersion,
   releaseUpdates,
@@ -71,34 +71,21 @@ function cachingStatements(raw: Database.Database, limit = 512): Database.Databa
 }
 
 function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly db: Db; readonly raw: Database.Database } {
-  const readCurrent = (tx: Db, source: string, externalId: string): CurrentDossier | null => {
-    const row = tx
-      .select()
-      .from(t.dossiers)
-      .where(and(eq(t.dossiers.source, source), eq(t.dossiers.externalId, externalId)))
-      .get();
-    return row ? toCurrentDossier(row) : null;
-  };
+  const q = acceptStatements(db);
 
   const accept = raw.transaction((input: AcceptInput, decide: DecideFn, targets: readonly TargetSystem[], delayMs: number): AcceptResult => {
-    const inserted = db
-      .insert(t.sourceRecords)
-      .values({
-        source: input.source,
-        externalId: input.externalId,
-        kind: input.kind,
-        sourceTime: input.sourceTime,
-        sourceTimeMs: input.sourceTimeMs,
-        contentHash: input.contentHash,
-        marker: input.marker ?? null,
-        body: input.body,
-        fragment: JSON.stringify(input.fragment),
-        status: 'pending',
-        receivedAt: input.receivedAt,
-      })
-      .onConflictDoNothing()
-      .returning({ id: t.sourceRecords.id })
-      .get();
+    const inserted = q.insertRecord.get({
+      source: input.source,
+      externalId: input.externalId,
+      kind: input.kind,
+      sourceTime: input.sourceTime,
+      sourceTimeMs: input.sourceTimeMs,
+      contentHash: input.contentHash,
+      marker: input.marker ?? null,
+      body: input.body,
+      fragment: JSON.stringify(input.fragment),
+      receivedAt: input.receivedAt,
+    });
     if (!inserted) return { outcome: 'duplicate' };
 
     return { ...apply(input.source, input.externalId, inserted.id, decide, targets, input.receivedAt, delayMs), recordId: inserted.id };
@@ -157,14 +144,10 @@ function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly d
     now: number,
     delayMs: number,
   ): AcceptResult => {
-    const fragments = db
-      .select({ id: t.sourceRecords.id, kind: t.sourceRecords.kind, sourceTimeMs: t.sourceRecords.sourceTimeMs, fragment: t.sourceRecords.fragment })
-      .from(t.sourceRecords)
-      .where(and(eq(t.sourceRecords.source, source), eq(t.sourceRecords.externalId, externalId)))
-      .orderBy(asc(t.sourceRecords.sourceTimeMs), asc(t.sourceRecords.id))
-      .all()
-      .map((r) => ({ ...r, fragment: parseJson<unknown>(r.fragment) }));
-    const current = readCurrent(db, source, externalId);
+    const key = { source, externalId };
+    const fragments = q.fragments.all(key).map((r) => ({ ...r, fragment: parseJson<unknown>(r.fragment) }));
+    const row = q.current.get(key);
+    const current = row ? toCurrentDossier(row) : null;
     const decision = decide({ fragments, current });
     if (decision.kind === 'pending') return { outcome: 'pending' };
 
@@ -173,28 +156,16 @@ function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly d
     let version = current?.version ?? 0;
     if (plan.kind === 'changed') {
       version = plan.version;
-      if (current) {
-        db.update(t.dossiers).set(plan.row).where(eq(t.dossiers.id, current.id)).run();
-      } else {
-        dossierId = db
-          .insert(t.dossiers)
-          .values({ ...plan.row, source, externalId, createdAt: now })
-          .returning({ id: t.dossiers.id })
-          .get().id;
-      }
-      db.insert(t.dossierVersions).values({ dossierId: dossierId!, version, canonical: plan.canonical, sourceRecordId: recordId, createdAt: now }).run();
+      const columns = { ...plan.row, holdReason: plan.row.holdReason ?? null, holdDetail: plan.row.holdDetail ?? null };
+      if (current) q.updateDossier.run({ ...columns, id: current.id });
+      else dossierId = q.insertDossier.get({ ...columns, source, externalId, createdAt: now })!.id;
+      q.insertVersion.run({ dossierId: dossierId!, version, canonical: plan.canonical, sourceRecordId: recordId, createdAt: now });
       if (!decision.hold) {
-        for (const target of targets) {
-          const entry = outboxEntry(dossierId!, target, version, now, now + delayMs);
-          db.insert(t.deliveries).values(entry.values).onConflictDoUpdate(entry.onConflict).run();
-        }
+        for (const target of targets) q.queueDelivery.run({ dossierId: dossierId!, target, version, now, due: now + delayMs });
       }
     }
     // Every record of the dossier is now part of it, including the ones that waited for it.
-    db.update(t.sourceRecords)
-      .set({ status: 'applied', dossierId: dossierId! })
-      .where(and(eq(t.sourceRecords.source, source), eq(t.sourceRecords.externalId, externalId), eq(t.sourceRecords.status, 'pending')))
-      .run();
+    q.markApplied.run({ ...key, dossierId: dossierId! });
     return { outcome: plan.kind, dossierId, version, hold: decision.hold?.reason ?? null };
   };
 

@@ -1,0 +1,79 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { outboxEntry } from './rows';
+import * as t from './schema';
+
+/**
+ * The accept path's statements, built and compiled once. Building a query through drizzle's
+ * builder on every call cost more than running it: with about eight statements per accepted
+ * record, it was a quarter of the record's CPU time. Values are bound through placeholders.
+ */
+const p = <N extends string>(name: N) => sql.placeholder(name);
+/** A placeholder where drizzle's types want an SQL expression (an update's `set`). */
+const s = (name: string) => sql`${sql.placeholder(name)}`;
+
+export function acceptStatements(db: BetterSQLite3Database<typeof t>) {
+  const ofDossier = and(eq(t.sourceRecords.source, p('source')), eq(t.sourceRecords.externalId, p('externalId')));
+  const dossierColumns = {
+    sourceCode: s('sourceCode'),
+    version: s('version'),
+    status: s('status'),
+    holdReason: s('holdReason'),
+    holdDetail: s('holdDetail'),
+    nationalCode: s('nationalCode'),
+    localCode: s('localCode'),
+    receivedAtMs: s('receivedAtMs'),
+    canonical: s('canonical'),
+    updatedAt: s('updatedAt'),
+  };
+  return {
+    insertRecord: db
+      .insert(t.sourceRecords)
+      .values({
+        source: p('source'),
+        externalId: p('externalId'),
+        kind: p('kind'),
+        sourceTime: p('sourceTime'),
+        sourceTimeMs: p('sourceTimeMs'),
+        contentHash: p('contentHash'),
+        marker: p('marker'),
+        body: p('body'),
+        fragment: p('fragment'),
+        status: 'pending',
+        receivedAt: p('receivedAt'),
+      })
+      .onConflictDoNothing()
+      .returning({ id: t.sourceRecords.id })
+      .prepare(),
+    fragments: db
+      .select({ id: t.sourceRecords.id, kind: t.sourceRecords.kind, sourceTimeMs: t.sourceRecords.sourceTimeMs, fragment: t.sourceRecords.fragment })
+      .from(t.sourceRecords)
+      .where(ofDossier)
+      .orderBy(asc(t.sourceRecords.sourceTimeMs), asc(t.sourceRecords.id))
+      .prepare(),
+    current: db
+      .select()
+      .from(t.dossiers)
+      .where(and(eq(t.dossiers.source, p('source')), eq(t.dossiers.externalId, p('externalId'))))
+      .prepare(),
+    updateDossier: db.update(t.dossiers).set(dossierColumns).where(eq(t.dossiers.id, p('id'))).prepare(),
+    insertDossier: db
+      .insert(t.dossiers)
+      .values({ ...dossierColumns, source: p('source'), externalId: p('externalId'), createdAt: p('createdAt') })
+      .returning({ id: t.dossiers.id })
+      .prepare(),
+    insertVersion: db
+      .insert(t.dossierVersions)
+      .values({ dossierId: p('dossierId'), version: p('version'), canonical: p('canonical'), sourceRecordId: p('sourceRecordId'), createdAt: p('createdAt') })
+      .prepare(),
+    queueDelivery: (() => {
+      const entry = outboxEntry(p('dossierId'), p('target'), p('version'), p('now'), p('due'));
+      return db.insert(t.deliveries).values(entry.values).onConflictDoUpdate(entry.onConflict).prepare();
+    })(),
+    markApplied: db
+      .update(t.sourceRecords)
+      .set({ status: 'applied', dossierId: s('dossierId') })
+      .where(and(ofDossier, eq(t.sourceRecords.status, 'pending')))
+      .prepare(),
+  };
+}
