@@ -14,13 +14,13 @@ import {
   inClaimOrder,
   outboxEntry,
   parseJson,
-  planVersion,
   releaseUpdates,
   toClaimed,
   toCurrentDossier,
   type DeliveryRow,
   type DossierRow,
 } from '../sqlite/rows';
+import { planVersion } from '../plan';
 import * as t from '../sqlite/schema';
 import { guard, optimistic, runBatch, slices, type D1Db, type Statement } from './batch';
 import { migrateD1, type BundledMigration } from './migrate';

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { CanonicalStatus, DossierDraft, HoldReason, SourceSystem, TargetSystem } from '../../../contracts';
-import { stableStringify } from '../../lib/hash';
+import { planVersion } from '../plan';
 import type { AcceptInput, AcceptResult, CurrentDossier, DecideFn, DossierView, Store } from '../types';
 import { SNAPSHOT, parseJson, transact, type Db, type Lock, type Q } from './db';
 import { queueDeliveries } from './deliveries';
@@ -36,6 +36,7 @@ async function readCurrent(tx: Q, source: string, externalId: string): Promise<C
     status: row.status as CanonicalStatus,
     canonical: parseJson<DossierDraft>(row.canonical),
     holdReason: row.holdReason as HoldReason | null,
+    storedCanonical: row.canonical,
   };
 }
 
@@ -55,38 +56,21 @@ export function pgDossiers(db: Db, lock: Lock): Dossiers {
     const decision = decide({ fragments, current });
     if (decision.kind === 'pending') return { outcome: 'pending' };
 
-    const sameAsCurrent =
-      current !== null &&
-      stableStringify({ ...decision.dossier, version: current.version }) === stableStringify(current.canonical) &&
-      (decision.hold?.reason ?? null) === current.holdReason;
+    const plan = planVersion(decision, current, now);
     let dossierId = current?.id;
     let version = current?.version ?? 0;
-    if (!sameAsCurrent) {
-      version += 1;
-      const canonical = stableStringify({ ...decision.dossier, version });
-      const d = decision.dossier;
-      const row = {
-        sourceCode: d.sourceCode,
-        version,
-        status: d.status,
-        holdReason: decision.hold?.reason ?? null,
-        holdDetail: decision.hold?.detail ?? null,
-        nationalCode: d.procedure.nationalCode ?? null,
-        localCode: d.procedure.localCode ?? null,
-        receivedAtMs: d.receivedAt ? Date.parse(d.receivedAt) : null,
-        canonical,
-        updatedAt: now,
-      };
+    if (plan.kind === 'changed') {
+      version = plan.version;
       if (current) {
-        await tx.update(t.dossiers).set(row).where(eq(t.dossiers.id, current.id));
+        await tx.update(t.dossiers).set(plan.row).where(eq(t.dossiers.id, current.id));
       } else {
         const [created] = await tx
           .insert(t.dossiers)
-          .values({ ...row, source, externalId, createdAt: now })
+          .values({ ...plan.row, source, externalId, createdAt: now })
           .returning({ id: t.dossiers.id });
         dossierId = created!.id;
       }
-      await tx.insert(t.dossierVersions).values({ dossierId: dossierId!, version, canonical, sourceRecordId: recordId, createdAt: now });
+      await tx.insert(t.dossierVersions).values({ dossierId: dossierId!, version, canonical: plan.canonical, sourceRecordId: recordId, createdAt: now });
       if (!decision.hold) await queueDeliveries(tx, dossierId!, version, targets, now, now + delayMs);
     }
     // Every record of the dossier is now part of it, including the ones that waited for it.
@@ -94,7 +78,7 @@ export function pgDossiers(db: Db, lock: Lock): Dossiers {
       .update(t.sourceRecords)
       .set({ status: 'applied', dossierId: dossierId! })
       .where(and(eq(t.sourceRecords.source, source), eq(t.sourceRecords.externalId, externalId), eq(t.sourceRecords.status, 'pending')));
-    return { outcome: sameAsCurrent ? 'unchanged' : 'changed', dossierId, version, hold: decision.hold?.reason ?? null };
+    return { outcome: plan.kind, dossierId, version, hold: decision.hold?.reason ?? null };
   };
 
   return {

@@ -1,7 +1,6 @@
 import { eq, isNotNull, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import type { CanonicalStatus, DossierDraft, HoldReason, TargetSystem } from '../../../contracts';
-import { stableStringify } from '../../lib/hash';
 import { revokedLease } from '../lease';
 import type { ClaimInput, ClaimedDelivery, CurrentDossier, Decision, DeliveryCompletion, DeliveryState } from '../types';
 import * as t from './schema';
@@ -37,45 +36,6 @@ export const toCurrentDossier = (row: DossierRow): CurrentDossier => ({
   holdReason: row.holdReason as HoldReason | null,
   storedCanonical: row.canonical,
 });
-
-export type VersionPlan =
-  | { kind: 'unchanged' }
-  | {
-      kind: 'changed';
-      version: number;
-      canonical: string;
-      /** The dossier row's columns besides its identity and creation time. */
-      row: Omit<typeof t.dossiers.$inferInsert, 'id' | 'source' | 'externalId' | 'createdAt'>;
-    };
-
-/** Whether a decision changes the dossier and, if so, its next version as stored. */
-export function planVersion(decision: Extract<Decision, { kind: 'dossier' }>, current: CurrentDossier | null, now: number): VersionPlan {
-  const holdReason = decision.hold?.reason ?? null;
-  const stored = current && (current.storedCanonical ?? stableStringify(current.canonical));
-  if (current && holdReason === current.holdReason && stableStringify({ ...decision.dossier, version: current.version }) === stored) {
-    return { kind: 'unchanged' };
-  }
-  const version = (current?.version ?? 0) + 1;
-  const canonical = stableStringify({ ...decision.dossier, version });
-  const d = decision.dossier;
-  return {
-    kind: 'changed',
-    version,
-    canonical,
-    row: {
-      sourceCode: d.sourceCode,
-      version,
-      status: d.status,
-      holdReason,
-      holdDetail: decision.hold?.detail ?? null,
-      nationalCode: d.procedure.nationalCode ?? null,
-      localCode: d.procedure.localCode ?? null,
-      receivedAtMs: d.receivedAt ? Date.parse(d.receivedAt) : null,
-      canonical,
-      updatedAt: now,
-    },
-  };
-}
 
 /**
  * The transactional outbox: a new version queued for one target, as an upsert. `dossierId` may be

@@ -18,11 +18,11 @@ import {
   completionWrite,
   inClaimOrder,
   parseJson,
-  planVersion,
   releaseUpdates,
   toClaimed,
   toCurrentDossier,
 } from './rows';
+import { planVersion } from '../plan';
 import * as t from './schema';
 
 export const SQLITE_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
