@@ -40,6 +40,7 @@ export function d1Harness() {
     async reopen(): Promise<Store> {
       return openD1Store(running!.d1, { migrations: sqliteMigrationsFromDisk() });
     },
+    exec: (_store: Store, sql: string) => running!.d1.prepare(sql).run(),
     async cleanup() {
       await running?.close();
       running = undefined;
