@@ -1,4 +1,5 @@
 import { makeFullName, THANH_HOA_COMMUNES } from '../shared/people';
+import { createPacer } from '../shared/pacer';
 import { createRandom, type Random } from '../shared/random';
 import { formatIsoVn, vnMs, vnParts } from '../shared/time';
 import { planDossier, PROVINCIAL_OFFICE, type DossierPlan, type QuirkShares, type Step } from './records';
@@ -72,8 +73,6 @@ const STATUTORY_DAYS = 3;
 const DAY = 86_400_000;
 /** Successive processing steps, in the order an office handles them. */
 const PROCESSING = ['Chuyển xử lý', 'Thẩm định hồ sơ', 'Trình lãnh đạo phê duyệt'];
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 const isWorkday = (weekday: number) => weekday >= 1 && weekday <= 5;
 const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
 const upperFirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -101,10 +100,6 @@ export function createBusinessGenerator(store: BusinessStore, now: () => number,
   const sequence = { HKD: 0, DN: 0 };
   let fileSequence = 77_000;
   const planned = new Map<string, { plan: DossierPlan; next: number }>();
-  /** Bumped by stop() and reset(): a run or stream from an older generation stops applying. */
-  let generation = 0;
-  const timers = new Set<NodeJS.Timeout>();
-  let streaming = false;
 
   const fileUrl = () => `https://dkkd.example/f/${++fileSequence}`;
 
@@ -203,84 +198,22 @@ export function createBusinessGenerator(store: BusinessStore, now: () => number,
       ...(o.quirks ? { quirks: o.quirks } : {}),
     });
 
+  const pacer = createPacer<DossierPlan>({ open: (plan, stamp) => createFromPlan(plan, stamp), step: (code, stamp) => applyStep(code, stamp), now });
+
   const generator: BusinessGenerator = {
     async run(options) {
       const r = options.seed !== undefined ? createRandom(options.seed) : random.fork();
       const plans = Array.from({ length: options.count }, () => planOf(r, options));
-      const duration = Math.max(0, options.durationMs);
-      type Event = { at: number; plan: DossierPlan; step: number; tied: boolean };
-      const events: Event[] = [];
-      for (const plan of plans) {
-        const createdAt = r.next() * duration * (plan.steps.length > 0 ? 0.5 : 1);
-        events.push({ at: createdAt, plan, step: -1, tied: false });
-        const offsets = plan.steps.map(() => createdAt + r.next() * (duration - createdAt)).sort((a, b) => a - b);
-        offsets.forEach((at, step) => events.push({ at, plan, step, tied: false }));
-      }
-      events.sort((a, b) => a.at - b.at); // stable: a dossier's creation and steps keep their order on ties
-      for (let i = 0; i < events.length; ) {
-        const size = r.chance(options.batchShare ?? 0.1) ? r.int(2, 8) : 1;
-        for (let j = i + 1; j < Math.min(i + size, events.length); j++) Object.assign(events[j]!, { at: events[i]!.at, tied: true });
-        i += size;
-      }
-      const codes = new Map<DossierPlan, string>();
-      const mine = generation;
-      const started = performance.now();
-      let sinceYield = 0;
-      let stamp = 0; // set by the first event, which is never tied
-      for (const event of events) {
-        // A tied change joins the batch before it: same instant, and no await in between, so no reader sees half a batch.
-        if (!event.tied) {
-          const wait = started + event.at - performance.now();
-          if (wait > 1) {
-            await sleep(wait);
-            sinceYield = 0;
-          } else if (++sinceYield >= 100) {
-            await yieldToIo();
-            sinceYield = 0;
-          }
-          if (generation !== mine) return;
-          stamp = now();
-        }
-        if (event.step < 0) codes.set(event.plan, createFromPlan(event.plan, stamp));
-        else applyStep(codes.get(event.plan)!, stamp);
-      }
+      await pacer.play(r, plans, { durationMs: options.durationMs, opensWithin: (plan) => (plan.steps.length > 0 ? 0.5 : 1), batchShare: options.batchShare ?? 0.1 });
     },
 
     start(options) {
-      generator.stop();
-      streaming = true;
-      const mine = generation;
-      const r = options.seed !== undefined ? createRandom(options.seed) : random.fork();
-      const lifetime = options.lifetimeMs ?? 90_000;
-      const every = 60_000 / Math.max(options.newPerMinute, 0.001);
-      const later = (ms: number, fn: () => void) => {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          if (generation === mine) fn();
-        }, ms);
-        timer.unref();
-        timers.add(timer);
-      };
-      const tick = () => {
-        const plan = planOf(r, options);
-        const maHoSo = createFromPlan(plan, now());
-        plan.steps
-          .map(() => r.next() * lifetime)
-          .sort((a, b) => a - b)
-          .forEach((ms) => later(ms, () => applyStep(maHoSo, now())));
-        later(every, tick);
-      };
-      later(0, tick);
+      pacer.stream(options.seed !== undefined ? createRandom(options.seed) : random.fork(), options, (r) => planOf(r, options));
     },
 
-    stop() {
-      generation++;
-      streaming = false;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-    },
+    stop: () => pacer.stop(),
 
-    isRunning: () => streaming,
+    isRunning: () => pacer.isRunning(),
 
     create(options = {}) {
       return createFromPlan(planOf(options.seed !== undefined ? createRandom(options.seed) : random, options), now());

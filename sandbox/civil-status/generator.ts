@@ -1,4 +1,5 @@
 import { makeFullName, THANH_HOA_COMMUNES } from '../shared/people';
+import { createPacer } from '../shared/pacer';
 import { createRandom, type Random } from '../shared/random';
 import { formatSlashed, vnMs, vnParts } from '../shared/time';
 import { planDossier, type DossierPlan, type QuirkShares, type Step } from './records';
@@ -72,8 +73,6 @@ const PROGRESS: readonly (readonly ['clerk' | 'leader', string])[] = [
   ['clerk', 'Ghi sổ hộ tịch'],
 ];
 const DAY = 86_400_000;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 const isWorkday = (weekday: number) => weekday >= 1 && weekday <= 5;
 
 /** Same-day procedures (births) received on a working day before 15:00 are due at 17:00; others the next working day at 17:00. */
@@ -104,10 +103,6 @@ export function createCivilStatusGenerator(store: CivilStatusStore, now: () => n
   let fileSequence = 55_000;
   const resultSequence = new Map<number, number>();
   const planned = new Map<string, { plan: DossierPlan; next: number }>();
-  /** Bumped by stop() and reset(): a run or stream from an older generation stops applying. */
-  let generation = 0;
-  const timers = new Set<NodeJS.Timeout>();
-  let streaming = false;
 
   const fileUrl = () => `https://hotich.example/files/${++fileSequence}`;
 
@@ -205,74 +200,22 @@ export function createCivilStatusGenerator(store: CivilStatusStore, now: () => n
       ...(o.pendingShare !== undefined ? { pendingShare: o.pendingShare } : {}),
     });
 
+  const pacer = createPacer<DossierPlan>({ open: (plan) => createFromPlan(plan), step: (code) => applyStep(code), now });
+
   const generator: CivilStatusGenerator = {
     async run(options) {
       const r = options.seed !== undefined ? createRandom(options.seed) : random.fork();
       const plans = Array.from({ length: options.count }, () => planOf(r, options));
-      const duration = Math.max(0, options.durationMs);
-      type Event = { at: number; plan: DossierPlan; step: number };
-      const events: Event[] = [];
-      for (const plan of plans) {
-        const createdAt = r.next() * duration * (plan.steps.length > 0 ? 0.5 : 1);
-        events.push({ at: createdAt, plan, step: -1 });
-        const offsets = plan.steps.map(() => createdAt + r.next() * (duration - createdAt)).sort((a, b) => a - b);
-        offsets.forEach((at, step) => events.push({ at, plan, step }));
-      }
-      events.sort((a, b) => a.at - b.at); // stable: a dossier's creation and steps keep their order on ties
-      const codes = new Map<DossierPlan, string>();
-      const mine = generation;
-      const started = performance.now();
-      let sinceYield = 0;
-      for (const event of events) {
-        const wait = started + event.at - performance.now();
-        if (wait > 1) {
-          await sleep(wait);
-          sinceYield = 0;
-        } else if (++sinceYield >= 100) {
-          await yieldToIo();
-          sinceYield = 0;
-        }
-        if (generation !== mine) return;
-        if (event.step < 0) codes.set(event.plan, createFromPlan(event.plan));
-        else applyStep(codes.get(event.plan)!);
-      }
+      await pacer.play(r, plans, { durationMs: options.durationMs, opensWithin: (plan) => (plan.steps.length > 0 ? 0.5 : 1) });
     },
 
     start(options) {
-      generator.stop();
-      streaming = true;
-      const mine = generation;
-      const r = options.seed !== undefined ? createRandom(options.seed) : random.fork();
-      const lifetime = options.lifetimeMs ?? 90_000;
-      const every = 60_000 / Math.max(options.newPerMinute, 0.001);
-      const later = (ms: number, fn: () => void) => {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          if (generation === mine) fn();
-        }, ms);
-        timer.unref();
-        timers.add(timer);
-      };
-      const tick = () => {
-        const plan = planOf(r, options);
-        const maHoSo = createFromPlan(plan);
-        plan.steps
-          .map(() => r.next() * lifetime)
-          .sort((a, b) => a - b)
-          .forEach((ms) => later(ms, () => applyStep(maHoSo)));
-        later(every, tick);
-      };
-      later(0, tick);
+      pacer.stream(options.seed !== undefined ? createRandom(options.seed) : random.fork(), options, (r) => planOf(r, options));
     },
 
-    stop() {
-      generation++;
-      streaming = false;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-    },
+    stop: () => pacer.stop(),
 
-    isRunning: () => streaming,
+    isRunning: () => pacer.isRunning(),
 
     create(options = {}) {
       return createFromPlan(planOf(options.seed !== undefined ? createRandom(options.seed) : random, options));

@@ -1,3 +1,4 @@
+import { createPacer } from '../shared/pacer';
 import { createRandom } from '../shared/random';
 import { formatYyMMdd, toSecond, vnParts } from '../shared/time';
 import {
@@ -76,8 +77,6 @@ interface Live {
 }
 
 const THANH_HOA = 38;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function createLandGenerator(sink: LandSink, now: () => number, seed: number): LandGenerator {
   let random = createRandom(seed);
@@ -86,10 +85,6 @@ export function createLandGenerator(sink: LandSink, now: () => number, seed: num
   const daily = new Map<string, number>();
   let fileSequence = 8800;
   let taxSequence = 7700;
-  /** Bumped by stop() and reset(): a run or stream from an older generation stops emitting. */
-  let generation = 0;
-  const timers = new Set<NodeJS.Timeout>();
-  let streaming = false;
 
   const fileUrl = () => `https://vbdlis.example/files/${++fileSequence}`;
 
@@ -192,74 +187,22 @@ export function createLandGenerator(sink: LandSink, now: () => number, seed: num
     return step.event;
   }
 
+  const pacer = createPacer<LandPlan>({ open: (plan) => receive(plan), step: (code) => advance(code), now });
+
   const generator: LandGenerator = {
     async run(options) {
       const r = options.seed !== undefined ? createRandom(options.seed) : random.fork();
       const plans = Array.from({ length: options.count }, () => planLandDossier(r, options));
-      const duration = Math.max(0, options.durationMs);
-      type Scheduled = { at: number; plan: LandPlan; step: number };
-      const schedule: Scheduled[] = [];
-      for (const plan of plans) {
-        const receivedAt = r.next() * duration * 0.5;
-        schedule.push({ at: receivedAt, plan, step: -1 });
-        const offsets = plan.steps.map(() => receivedAt + r.next() * (duration - receivedAt)).sort((a, b) => a - b);
-        offsets.forEach((at, step) => schedule.push({ at, plan, step }));
-      }
-      schedule.sort((a, b) => a.at - b.at); // stable: a dossier's reception and steps keep their order on ties
-      const codes = new Map<LandPlan, string>();
-      const mine = generation;
-      const started = performance.now();
-      let sinceYield = 0;
-      for (const item of schedule) {
-        const wait = started + item.at - performance.now();
-        if (wait > 1) {
-          await sleep(wait);
-          sinceYield = 0;
-        } else if (++sinceYield >= 100) {
-          await yieldToIo();
-          sinceYield = 0;
-        }
-        if (generation !== mine) return;
-        if (item.step < 0) codes.set(item.plan, receive(item.plan));
-        else advance(codes.get(item.plan)!);
-      }
+      await pacer.play(r, plans, { durationMs: options.durationMs, opensWithin: () => 0.5 });
     },
 
     start(options) {
-      generator.stop();
-      streaming = true;
-      const mine = generation;
-      const r = options.seed !== undefined ? createRandom(options.seed) : random.fork();
-      const lifetime = options.lifetimeMs ?? 90_000;
-      const every = 60_000 / Math.max(options.newPerMinute, 0.001);
-      const later = (ms: number, fn: () => void) => {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          if (generation === mine) fn();
-        }, ms);
-        timer.unref();
-        timers.add(timer);
-      };
-      const tick = () => {
-        const plan = planLandDossier(r, options);
-        const soBienNhan = receive(plan);
-        plan.steps
-          .map(() => r.next() * lifetime)
-          .sort((a, b) => a - b)
-          .forEach((ms) => later(ms, () => advance(soBienNhan)));
-        later(every, tick);
-      };
-      later(0, tick);
+      pacer.stream(options.seed !== undefined ? createRandom(options.seed) : random.fork(), options, (r) => planLandDossier(r, options));
     },
 
-    stop() {
-      generation++;
-      streaming = false;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-    },
+    stop: () => pacer.stop(),
 
-    isRunning: () => streaming,
+    isRunning: () => pacer.isRunning(),
 
     create(options = {}) {
       return receive(planLandDossier(options.seed !== undefined ? createRandom(options.seed) : random, options));
