@@ -47,17 +47,28 @@ export interface PollContext {
   saveCursor(cursor: unknown): Promise<void>;
   /** The marker of the newest record stored for this dossier, if any. */
   lastMarker(externalId: string): Promise<string | undefined>;
-  /** Stores a record durably (or recognizes it as already stored); rejects if it could not be stored. */
-  accept(record: RawRecord): Promise<void>;
-  /** Keeps an answer the adapter refused to read (hostile or unreadable), with the reason, for an operator. */
-  reject(body: string, reasonCode: string, reason: string): Promise<void>;
+  /**
+   * Stores a record durably (or recognizes it as already stored); rejects if it could not be stored.
+   * `rejected`: the record was kept for an operator because it cannot be mapped (it will not map on a
+   * second reading either), so the poller may move past it.
+   */
+  accept(record: RawRecord): Promise<AcceptOutcome | void>;
+  /**
+   * Keeps an answer the adapter refused to read (hostile or unreadable), with the reason, for an
+   * operator; `meta` names the dossier and the kind of answer when known. The same body is kept once.
+   */
+  reject(body: string, reasonCode: string, reason: string, meta?: { externalId?: string; kind?: string }): Promise<void>;
 }
+
+export type AcceptOutcome = 'stored' | 'rejected';
 
 export interface PollReport {
   listed: number;
   fetched: number;
   accepted: number;
   skipped: number;
+  /** Items kept for an operator instead of accepted: unreadable, refused by the mapper, or gone at the source. */
+  rejected?: number;
   windowEnd?: string;
 }
 

@@ -6,7 +6,7 @@ import { XmlRefusedError } from '../../src/lib/xml';
 import { DECLARATION_ATTACKS, DEEP_NESTING, MB, heapGrowth, hugeTextDocument } from '../../test/hostile/xml-attacks';
 import type { PollContext } from '../types';
 import { createBusinessClient, createBusinessPoller } from './client';
-import { listResponse } from './wire';
+import { readEntry } from './list';
 
 /**
  * The SOAP client path against hostile answers, over an injected fetch: every attack is refused
@@ -108,9 +108,14 @@ describe('business-registration client against hostile answers', () => {
     expect(saved).toEqual([]);
   });
 
-  it('treats a listed dossier whose change time cannot be read as an unreadable list, not an untyped time error', () => {
-    const listed = (ThoiDiemCapNhat: unknown) => listResponse.safeParse({ TongSoTrang: '1', DanhSachHoSo: { HoSo: [{ MaHoSo: 'HKD-1', ThoiDiemCapNhat }] } }).success;
-    expect(listed('2026-03-02T09:30:12.481+07:00')).toBe(true);
-    for (const bad of ['02/03/2026 09:30:12', '2026-03-02T09:30:12', '', undefined, { '#text': 'x' }]) expect(listed(bad)).toBe(false);
+  it('reads a listed dossier whose code or change time cannot be read as one unreadable entry, not an untyped time error', () => {
+    const entry = (MaHoSo: unknown, ThoiDiemCapNhat: unknown) => readEntry({ MaHoSo, ThoiDiemCapNhat }, '<HoSo/>');
+    expect(entry('HKD-1', '2026-03-02T09:30:12.481+07:00')).toMatchObject({ readable: true, id: 'HKD-1', atIso: '2026-03-02T09:30:12.481+07:00' });
+    for (const bad of ['02/03/2026 09:30:12', '2026-03-02T09:30:12', '', undefined, { '#text': 'x' }]) {
+      expect(entry('HKD-1', bad)).toMatchObject({ readable: false, id: 'HKD-1', reason: expect.stringMatching(/^ThoiDiemCapNhat: /) });
+    }
+    for (const bad of ['', undefined, { '#text': 'x' }]) expect(entry(bad, '2026-03-02T09:30:12+07:00')).toMatchObject({ readable: false, id: undefined, reason: expect.stringMatching(/^MaHoSo: /) });
+    // A code that could not be sent back as a parameter is not asked for.
+    expect(entry('HKD 1 <x>', '')).toMatchObject({ readable: false, id: undefined });
   });
 });

@@ -4,11 +4,11 @@ import { GatewayError, httpStatusError } from '../../src/lib/errors';
 import { sha256Hex } from '../../src/lib/hash';
 import { createHttpClient, type HttpClient } from '../../src/lib/http';
 import { createRateLimiter } from '../../src/lib/rate-limit';
-import { instantMs, normalizeInstant, toVnIso } from '../../src/lib/time';
+import { instantMs, toVnIso } from '../../src/lib/time';
 import { XmlRefusedError } from '../../src/lib/xml';
 import type { PollContext, PollReport, Poller } from '../types';
+import { LIST_OPERATION, readDossierText, readListPage, readListPiecewise, type ListEntry, type ListPage, type ReadableEntry, type UnreadableEntry } from './list';
 import { envelope, readSoapResponse, sliceDossiers } from './soap';
-import { listResponse } from './wire';
 
 /**
  * Polls `LayDanhSachHoSoThayDoi`, which lists whole dossiers changed since a point in time in
@@ -17,17 +17,14 @@ import { listResponse } from './wire';
  * we page cannot shift another past us; a page all in one instant is read by page number. The
  * cursor is the newest (ThoiDiemCapNhat, MaHoSo) read; each poll reaches back by an overlap, and
  * a dossier whose content hash has not changed is skipped.
+ *
+ * A listed dossier that cannot be read must not hold every later change back: it is read alone with
+ * `LayHoSo` and, when the source's own answer confirms it unreadable or gone, kept for an operator
+ * (once: by its text) and passed, while its readable neighbours move the cursor as usual.
  */
 export interface BusinessCursor {
   at: string;
   id: string;
-}
-
-interface Listed {
-  id: string;
-  at: number;
-  atIso: string;
-  xml: string;
 }
 
 export function createBusinessClient(config: BusinessSourceConfig, fetchImpl?: typeof fetch) {
@@ -78,43 +75,105 @@ export function createBusinessClient(config: BusinessSourceConfig, fetchImpl?: t
   return { call, count, get };
 }
 
+/** How many handled unreadable list entries a poller remembers, so that it does not ask about them at every poll. */
+const HANDLED_MEMORY = 10_000;
+
 export function createBusinessPoller(config: BusinessSourceConfig, fetchImpl?: typeof fetch): Poller {
   const business = createBusinessClient(config, fetchImpl);
   const seen = new Map<string, string>();
+  /** Hashes of unreadable list entries already kept for an operator (or read alone instead). */
+  const handled = new Set<string>();
 
-  const page = (ctx: PollContext, from: number, n: number) =>
-    pRetry(
-      async () => {
-        const { xml, response } = await business.call('LayDanhSachHoSoThayDoi', { TuThoiDiem: toVnIso(from), Trang: n, KichThuocTrang: config.pageSize }, ctx.fetch);
-        const parsed = listResponse.safeParse(response);
-        if (!parsed.success) throw new GatewayError('transient', 'BUSINESS_BAD_ANSWER', 'the change list answer is not readable');
-        const slices = sliceDossiers(xml);
-        const list = parsed.data.DanhSachHoSo;
-        const listed = list && typeof list === 'object' ? list.HoSo : [];
-        if (slices.length !== listed.length) throw new GatewayError('transient', 'BUSINESS_BAD_ANSWER', 'the change list answer does not hold whole <HoSo> elements');
-        const items: Listed[] = listed.map((node, i) => {
-          const h = node as Record<string, unknown>;
-          const atIso = normalizeInstant(String(h['ThoiDiemCapNhat']));
-          return { id: String(h['MaHoSo']), at: instantMs(atIso), atIso, xml: slices[i]! };
-        });
-        return { items, pages: Number(parsed.data.TongSoTrang ?? 1) };
+  /** Short in-poll retries for transient trouble; what outlasts them fails the poll, and the next poll repeats it. */
+  const retrying = <T>(fn: () => Promise<T>) =>
+    pRetry(fn, {
+      retries: 4,
+      minTimeout: 300,
+      maxTimeout: 5_000,
+      randomize: true,
+      shouldRetry: ({ error }) => error instanceof GatewayError && error.retryable,
+      onFailedAttempt: async ({ error }) => {
+        const wait = error instanceof GatewayError ? error.retryAfterMs : undefined;
+        if (wait) await new Promise((r) => setTimeout(r, Math.min(wait, 60_000)));
       },
-      {
-        retries: 4,
-        minTimeout: 300,
-        maxTimeout: 5_000,
-        randomize: true,
-        shouldRetry: ({ error }) => error instanceof GatewayError && error.retryable,
-        onFailedAttempt: async ({ error }) => {
-          const wait = error instanceof GatewayError ? error.retryAfterMs : undefined;
-          if (wait) await new Promise((r) => setTimeout(r, Math.min(wait, 60_000)));
-        },
-      },
-    );
+    });
+
+  const page = (ctx: PollContext, from: number, n: number): Promise<ListPage> =>
+    retrying(async () => {
+      try {
+        const { xml, response } = await business.call(LIST_OPERATION, { TuThoiDiem: toVnIso(from), Trang: n, KichThuocTrang: config.pageSize }, ctx.fetch);
+        return readListPage(xml, response);
+      } catch (err) {
+        // One dossier written badly (an unescaped `&`, a broken tag) must not make its neighbours unreadable.
+        const document = err instanceof XmlRefusedError ? (err as XmlRefusedError & { document?: string }).document : undefined;
+        const piecewise = document === undefined ? null : readListPiecewise(document);
+        if (piecewise) return piecewise;
+        throw err;
+      }
+    });
+
+  /**
+   * A listed dossier that cannot be read, read alone with `LayHoSo`. Only the source's own answer
+   * decides that it stays unreadable: the dossier is gone (`KHONG_TIM_THAY`), refused (`soap:Client`)
+   * or again unreadable. Transient failures outlasting the retries fail the poll, which repeats it.
+   */
+  async function readAlone(ctx: PollContext, id: string): Promise<ListEntry> {
+    try {
+      const xml = await retrying(() => business.get(id, ctx.fetch));
+      if (xml === null) return { readable: false, id, xml: '', reason: 'LayHoSo answers KHONG_TIM_THAY: the source does not hold it' };
+      return readDossierText(xml);
+    } catch (err) {
+      // A soap:Client fault (a typed error without an HTTP status of its own) or an answer refused as XML.
+      const settled = err instanceof XmlRefusedError || (err instanceof GatewayError && err.errorClass === 'rejected' && err.httpStatus === undefined);
+      if (settled) {
+        return { readable: false, id, xml: '', reason: `LayHoSo answers ${err.code}: ${err.message}` };
+      }
+      throw err;
+    }
+  }
 
   return {
     async poll(ctx) {
-      const report: PollReport = { listed: 0, fetched: 0, accepted: 0, skipped: 0 };
+      const report = { listed: 0, fetched: 0, accepted: 0, skipped: 0, rejected: 0 } satisfies PollReport;
+
+      const take = async (entry: ReadableEntry) => {
+        const hash = await sha256Hex(entry.xml);
+        const known = seen.get(entry.id) ?? (await ctx.lastMarker(entry.id));
+        if (known === hash) {
+          report.skipped++;
+          return;
+        }
+        // A dossier the mapper refuses is kept for an operator by the engine; its hash is remembered
+        // like any other, so the same text is not offered again.
+        if ((await ctx.accept({ externalId: entry.id, kind: 'snapshot', sourceTime: entry.atIso, body: entry.xml, marker: hash })) === 'rejected') report.rejected++;
+        else report.accepted++;
+        if (seen.size > 50_000) seen.clear();
+        seen.set(entry.id, hash);
+      };
+
+      /** An entry that has no place in the list's order: read alone if it can be, else kept for an operator and passed. */
+      const passUnreadable = async (entry: UnreadableEntry) => {
+        const hash = await sha256Hex(entry.xml);
+        if (handled.has(hash)) {
+          report.skipped++;
+          return;
+        }
+        const alone = entry.id ? await readAlone(ctx, entry.id) : undefined;
+        report.fetched += alone ? 1 : 0;
+        if (alone?.readable) {
+          // Read alone it is whole: taken as a snapshot, though it moves no cursor (its place in the list is unknown).
+          await take(alone);
+        } else {
+          const reason =
+            `a listed <HoSo> cannot be read (${entry.reason})` +
+            (alone ? `; read alone: ${alone.reason}` : '; it names no dossier code to read it alone by');
+          await ctx.reject(entry.xml, 'BUSINESS_UNREADABLE_DOSSIER', reason, { externalId: entry.id, kind: 'listed-dossier' });
+          report.rejected++;
+        }
+        if (handled.size >= HANDLED_MEMORY) handled.clear();
+        handled.add(hash);
+      };
+
       const cursor = (await ctx.loadCursor()) as BusinessCursor | null;
       let newest = cursor;
       let start = cursor
@@ -136,34 +195,30 @@ export function createBusinessPoller(config: BusinessSourceConfig, fetchImpl?: t
           }
           throw err;
         }
-        const { items, pages } = answer;
-        for (const item of items) {
+        const { entries, pages } = answer;
+        let lastAt: number | undefined;
+        for (const entry of entries) {
           report.listed++;
-          if (last && !after(item, last)) continue;
-          last = { at: item.at, id: item.id };
-          const hash = await sha256Hex(item.xml);
-          const known = seen.get(item.id) ?? (await ctx.lastMarker(item.id));
-          if (known === hash) {
-            report.skipped++;
-          } else {
-            await ctx.accept({ externalId: item.id, kind: 'snapshot', sourceTime: item.atIso, body: item.xml, marker: hash });
-            report.accepted++;
-            if (seen.size > 50_000) seen.clear();
-            seen.set(item.id, hash);
+          if (!entry.readable) {
+            await passUnreadable(entry);
+            continue;
           }
-          if (!newest || after(item, { at: instantMs(newest.at), id: newest.id })) newest = { at: item.atIso, id: item.id };
+          lastAt = entry.at;
+          if (last && !after(entry, last)) continue;
+          last = { at: entry.at, id: entry.id };
+          await take(entry);
+          if (!newest || after(entry, { at: instantMs(newest.at), id: newest.id })) newest = { at: entry.atIso, id: entry.id };
         }
-        if (items.length < config.pageSize || n >= pages) break;
-        const lastAt = items.at(-1)!.at;
-        if (lastAt === start) n++;
+        if (entries.length < config.pageSize || n >= pages) break;
+        // A page without a readable key, or all in one instant, is followed by page number.
+        if (lastAt === undefined || lastAt === start) n++;
         else {
           start = lastAt;
           n = 1;
         }
       }
       if (newest) await ctx.saveCursor(newest satisfies BusinessCursor);
-      report.windowEnd = newest?.at;
-      return report;
+      return { ...report, windowEnd: newest?.at };
     },
   };
 }

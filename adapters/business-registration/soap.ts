@@ -19,7 +19,8 @@ export const LIST_ELEMENTS = ['HoSo', 'Buoc', 'LePhi', 'TaiLieu', 'KetQua'] as c
  * MB a second on the event loop, so a 20 MB answer held everything else for seven to fifteen
  * seconds; 4 MB keeps ample room for real pages and bounds that to a few seconds.
  */
-export const soapParser = createXmlParser({ arrays: LIST_ELEMENTS, maxLength: 4_000_000 });
+export const MAX_ANSWER_LENGTH = 4_000_000;
+export const soapParser = createXmlParser({ arrays: LIST_ELEMENTS, maxLength: MAX_ANSWER_LENGTH });
 
 export function escapeXml(value: string): string {
   return value.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
@@ -76,7 +77,12 @@ export function faultError(code: string, message: string): GatewayError {
  * each opening's close instead took quadratic time on an answer full of unclosed-looking openings.
  */
 export function sliceDossiers(xml: string): string[] {
-  const slices: string[] = [];
+  return dossierRanges(xml).map(([from, to]) => xml.slice(from, to));
+}
+
+/** Where each outermost `<HoSo>` element of an answer starts and ends (end exclusive), in order. */
+export function dossierRanges(xml: string): [number, number][] {
+  const slices: [number, number][] = [];
   let depth = 0;
   let start = 0;
   let i = xml.indexOf('<');
@@ -93,9 +99,9 @@ export function sliceDossiers(xml: string): string[] {
       if (name === 'HoSo' || name.endsWith(':HoSo')) {
         const empty = !closing && xml[end - 2] === '/';
         if (closing) {
-          if (depth > 0 && --depth === 0) slices.push(xml.slice(start, end));
+          if (depth > 0 && --depth === 0) slices.push([start, end]);
         } else if (empty) {
-          if (depth === 0) slices.push(xml.slice(i, end));
+          if (depth === 0) slices.push([i, end]);
         } else if (depth++ === 0) start = i;
       }
     }

@@ -37,7 +37,10 @@ export const dossier = z
   .loose();
 export type BusinessDossierWire = z.infer<typeof dossier>;
 
-/** What the poller pages by: a listed dossier without them makes the whole list unreadable. */
+/**
+ * What the poller pages by. A listed dossier without them cannot be placed in the list: it is kept
+ * for an operator on its own (list.ts), and its neighbours are read as usual.
+ */
 export const listedDossier = z
   .object({
     MaHoSo: z.string().min(1),
@@ -56,6 +59,7 @@ export const listResponse = z
   .object({
     TongSoTrang: z.string().regex(/^\d+$/).optional(),
     Trang: z.string().optional(),
-    DanhSachHoSo: z.union([z.literal(''), z.object({ HoSo: z.array(listedDossier).default([]) }).loose()]).optional(),
+    // Each `<HoSo>` is read on its own (listedDossier), so that one unreadable dossier costs only itself.
+    DanhSachHoSo: z.union([z.literal(''), z.object({ HoSo: z.array(z.unknown()).default([]) }).loose()]).optional(),
   })
   .loose();

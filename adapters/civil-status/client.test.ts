@@ -41,6 +41,7 @@ describe('civil-status poller', () => {
   function context(onAccept: (r: RawRecord) => void = () => {}) {
     let cursor: unknown = null;
     const accepted: RawRecord[] = [];
+    const rejected: { body: string; code: string; reason: string; meta?: { externalId?: string; kind?: string } }[] = [];
     const markers = new Map<string, string>();
     const ctx: PollContext = {
       fetch,
@@ -51,14 +52,14 @@ describe('civil-status poller', () => {
         cursor = c;
       },
       lastMarker: async (id) => markers.get(id),
-      reject: async () => {},
+      reject: async (body, code, reason, meta) => void rejected.push({ body, code, reason, meta }),
       accept: async (r) => {
         accepted.push(r);
         markers.set(r.externalId, r.marker!);
         onAccept(r);
       },
     };
-    return { ctx, accepted, cursor: () => cursor };
+    return { ctx, accepted, rejected, cursor: () => cursor };
   }
 
   const put = (n: number, at: number) =>
@@ -148,4 +149,74 @@ describe('civil-status poller', () => {
     expect(cursor()).toBeNull();
     sim.setFaults(null);
   }, 30_000);
+
+  /**
+   * The gateway's fetch with one of the source's answers changed: a detail answered 404, or list
+   * entries rewritten, as a source holding a poisoned dossier answers.
+   */
+  function answering(change: { notFound?: string; entry?: (e: Record<string, unknown>) => Record<string, unknown> }): typeof fetch {
+    return async (input, init) => {
+      const request = new Request(input, init);
+      const path = new URL(request.url).pathname;
+      if (change.notFound && path === `/api/hoso/${change.notFound}`) return Response.json({ errorCode: 'NOT_FOUND' }, { status: 404 });
+      const res = await fetch(request);
+      if (path !== '/api/hoso' || !change.entry || res.status !== 200) return res;
+      const list = (await res.json()) as { value: Record<string, unknown>[] };
+      return Response.json({ ...list, value: list.value.map(change.entry) });
+    };
+  }
+
+  it('keeps a listed dossier whose detail answers 404 once for an operator, and reads on past it', async () => {
+    for (let i = 1; i <= 4; i++) put(i, T0 + i * 1000);
+    clock = T0 + 60_000;
+    const gone = 'HT-380-2603-000002';
+    const { ctx, accepted, rejected, cursor } = context();
+    const poller = createCivilStatusPoller(config({ pageSize: 2 }), answering({ notFound: gone }));
+    expect(await poller.poll(ctx)).toMatchObject({ listed: 4, fetched: 4, accepted: 3, rejected: 1 });
+    expect(accepted.map((r) => r.externalId)).toEqual(['HT-380-2603-000001', 'HT-380-2603-000003', 'HT-380-2603-000004']);
+    expect(cursor()).toEqual({ windowEnd: '2026-03-02T09:01:00+07:00' });
+    expect(rejected).toEqual([{ body: expect.any(String), code: 'CIVIL_STATUS_DETAIL_NOT_FOUND', reason: expect.stringMatching(/02\/03\/2026 09:00:02.*answers 404/), meta: { externalId: gone, kind: 'detail' } }]);
+    // The listing is part of what is kept: another dossier gone, or this one gone again at a later change, is kept apart.
+    expect(JSON.parse(rejected[0]!.body)).toEqual({ listed: { maHoSo: gone, module: 'LTKS', ngayCapNhat: '02/03/2026 09:00:02' }, status: 404, answer: '{"errorCode":"NOT_FOUND"}' });
+    clock += 5_000;
+    expect(await poller.poll(ctx)).toMatchObject({ fetched: 0, rejected: 0 });
+    expect(rejected).toHaveLength(1);
+  });
+
+  it('keeps a list entry without a readable change time once, and reads its neighbours, even when a whole page holds nothing else', async () => {
+    for (let i = 1; i <= 5; i++) put(i, T0 + i * 1000);
+    clock = T0 + 60_000;
+    const broken = new Set(['HT-380-2603-000001', 'HT-380-2603-000002']);
+    const { ctx, accepted, rejected } = context();
+    const poller = createCivilStatusPoller(
+      config({ pageSize: 2 }),
+      answering({ entry: (e) => (broken.has(e['maHoSo'] as string) ? { ...e, ngayCapNhat: '2026-03-02 09:00:01' } : e) }),
+    );
+    expect(await poller.poll(ctx)).toMatchObject({ accepted: 3, rejected: 2 });
+    expect(accepted.map((r) => r.externalId)).toEqual(['HT-380-2603-000003', 'HT-380-2603-000004', 'HT-380-2603-000005']);
+    expect(rejected.map((r) => [r.code, r.meta?.externalId, r.meta?.kind])).toEqual([
+      ['CIVIL_STATUS_UNREADABLE_ENTRY', 'HT-380-2603-000001', 'list-entry'],
+      ['CIVIL_STATUS_UNREADABLE_ENTRY', 'HT-380-2603-000002', 'list-entry'],
+    ]);
+    expect(JSON.parse(rejected[0]!.body)).toEqual({ maHoSo: 'HT-380-2603-000001', module: 'LTKS', ngayCapNhat: '2026-03-02 09:00:01' });
+    expect(rejected[0]!.reason).toMatch(/^a change list entry cannot be read \(ngayCapNhat: must be dd\/MM\/yyyy HH:mm:ss\)/);
+    clock += 5_000;
+    expect(await poller.poll(ctx)).toMatchObject({ accepted: 0, rejected: 0 });
+    expect(rejected).toHaveLength(2);
+  });
+
+  it('passes nothing when one detail keeps failing transiently: the poll fails and the cursor stays', async () => {
+    for (let i = 1; i <= 3; i++) put(i, T0 + i * 1000);
+    clock = T0 + 60_000;
+    sim.setFaults({ rate: 1, seed: 5, kinds: ['5xx'], paths: ['/api/hoso/HT-380-2603-000002'] });
+    const { ctx, accepted, rejected, cursor } = context();
+    const poller = createCivilStatusPoller(config());
+    await expect(poller.poll(ctx)).rejects.toMatchObject({ code: 'CIVIL_STATUS_HTTP_503', retryable: true });
+    expect(sim.faultCounts()['5xx']).toBe(5); // the first attempt and its four retries
+    expect([accepted.map((r) => r.externalId), rejected, cursor()]).toEqual([['HT-380-2603-000001'], [], null]);
+    sim.setFaults(null);
+    await poller.poll(ctx);
+    expect(accepted.map((r) => r.externalId)).toEqual(['HT-380-2603-000001', 'HT-380-2603-000002', 'HT-380-2603-000003']);
+    expect(rejected).toEqual([]);
+  }, 60_000);
 });

@@ -5,7 +5,7 @@ import { createHttpClient, jsonOf, type HttpClient, type HttpRequest, type HttpR
 import { createRateLimiter } from '../../src/lib/rate-limit';
 import { formatVnDateTime, instantMs, parseVnDateTime, toVnIso } from '../../src/lib/time';
 import type { PollContext, PollReport, Poller } from '../types';
-import { errorAnswer, listAnswer, loginAnswer, type ListItem } from './wire';
+import { errorAnswer, listAnswer, listItem, loginAnswer, type ListItem } from './wire';
 
 /**
  * Polls the civil-status system. Each poll reads the window from the last completed window's end
@@ -14,6 +14,11 @@ import { errorAnswer, listAnswer, loginAnswer, type ListItem } from './wire';
  * past us. A second holding more than a page is read by offset and then re-read until nothing new
  * appears (items only ever leave a past second). Unchanged dossiers are skipped by their marker
  * (`ngayCapNhat`) before fetching and by content hash after.
+ *
+ * A dossier that cannot be read must not hold every later change back. When the source itself
+ * settles it (a list entry without a readable code or time, a detail answering 404, a detail the
+ * mapper refuses) it is kept for an operator, once, and passed. A transient failure of its detail
+ * (timeout, 5xx, 429, a dropped connection) settles nothing: the poll fails and the window is read again.
  */
 export interface CivilStatusCursor {
   /** End of the last completed window, ISO. */
@@ -29,11 +34,23 @@ const MARKER_MEMORY = 50_000;
  */
 const CLOCK_MARGIN_MS = 1_000;
 const UNSETTLED = '~unsettled';
+/** How many unreadable list entries a poller remembers as kept, so that it does not keep them again at every poll. */
+const HANDLED_MEMORY = 10_000;
+
+/** A change list page: its readable entries in order, the entries that have no place in it, and how many it held. */
+interface ListPage {
+  items: ListItem[];
+  unreadable: { raw: unknown; reason: string }[];
+  size: number;
+}
+
+type Detail = { found: true; body: string } | { found: false; status: number; body: string };
 
 export function createCivilStatusPoller(config: CivilStatusSourceConfig, fetchImpl?: typeof fetch): Poller {
   const limiter = createRateLimiter(config.requestsPerSecond);
   let token: { value: string; expiresAt: number } | undefined;
   const seen = new Map<string, string>();
+  const handled = new Set<string>();
   let http: HttpClient | undefined;
 
   const client = (ctx: PollContext) =>
@@ -85,7 +102,7 @@ export function createCivilStatusPoller(config: CivilStatusSourceConfig, fetchIm
       },
     });
 
-  async function listPage(ctx: PollContext, from: number, to: number, page: number) {
+  async function listPage(ctx: PollContext, from: number, to: number, page: number): Promise<ListPage> {
     return withRetry(ctx, async () => {
       const res = await call(ctx, '/api/hoso', {
         searchParams: { tuNgay: formatVnDateTime(from), denNgay: formatVnDateTime(to), trang: page, soLuong: config.pageSize },
@@ -93,22 +110,32 @@ export function createCivilStatusPoller(config: CivilStatusSourceConfig, fetchIm
       if (res.status !== 200) throw httpStatusError('civil-status', res.status, res.headers.get('retry-after'));
       const answer = listAnswer.safeParse(jsonOf(res));
       if (!answer.success) throw new GatewayError('transient', 'CIVIL_STATUS_BAD_LIST', 'civil-status answered the list call with an unreadable body');
-      return answer.data.value;
+      const read: ListPage = { items: [], unreadable: [], size: answer.data.value.length };
+      for (const raw of answer.data.value) {
+        const item = listItem.safeParse(raw);
+        if (item.success) read.items.push(item.data);
+        else {
+          const issue = item.error.issues[0];
+          read.unreadable.push({ raw, reason: `${issue?.path.join('.') || 'entry'}: ${issue?.message ?? 'unreadable'}` });
+        }
+      }
+      return read;
     });
   }
 
-  async function fetchDetail(ctx: PollContext, maHoSo: string): Promise<string | null> {
+  /** The detail as answered, or the source's own word that it holds no such dossier (404, sources/civil-status.md). */
+  async function fetchDetail(ctx: PollContext, maHoSo: string): Promise<Detail> {
     return withRetry(ctx, async () => {
       const res = await call(ctx, `/api/hoso/${encodeURIComponent(maHoSo)}`);
-      if (res.status === 404) return null;
+      if (res.status === 404) return { found: false, status: 404, body: res.text };
       if (res.status !== 200) throw httpStatusError('civil-status', res.status, res.headers.get('retry-after'));
-      return res.text;
+      return { found: true, body: res.text };
     });
   }
 
   return {
     async poll(ctx) {
-      const report: PollReport = { listed: 0, fetched: 0, accepted: 0, skipped: 0 };
+      const report = { listed: 0, fetched: 0, accepted: 0, skipped: 0, rejected: 0 } satisfies PollReport;
       const cursor = (await ctx.loadCursor()) as CivilStatusCursor | null;
       const now = Math.floor(ctx.now() / 1000) * 1000;
       const from = cursor
@@ -131,21 +158,49 @@ export function createCivilStatusPoller(config: CivilStatusSourceConfig, fetchIm
           return;
         }
         const fetchedAt = ctx.now();
-        const body = await fetchDetail(ctx, item.maHoSo);
+        const detail = await fetchDetail(ctx, item.maHoSo);
         report.fetched++;
-        if (body === null) {
-          ctx.logger.warn('civil-status listed a dossier it then could not find', { marker });
-          return;
-        }
         const sourceTime = parseVnDateTime(marker);
         // An unsettled marker never equals a listed one: the next poll reads the detail again, and
         // the content hash makes that free when nothing changed.
         const settled = fetchedAt >= instantMs(sourceTime) + 1000 + CLOCK_MARGIN_MS;
         const stored = settled ? marker : `${marker}${UNSETTLED}`;
-        await ctx.accept({ externalId: item.maHoSo, kind: 'snapshot', sourceTime, body, marker: stored });
-        report.accepted++;
+        if (detail.found) {
+          // A detail the mapper refuses comes back `rejected`: the engine kept it (once, by its content) for an operator.
+          const outcome = await ctx.accept({ externalId: item.maHoSo, kind: 'snapshot', sourceTime, body: detail.body, marker: stored });
+          if (outcome === 'rejected') report.rejected++;
+          else report.accepted++;
+        } else {
+          // Listed, yet the source holds no such dossier: nothing to deliver until it lists a new change.
+          // The listing is part of the kept body, so that each listing of each dossier is kept once.
+          await ctx.reject(
+            JSON.stringify({ listed: item, status: detail.status, answer: detail.body.slice(0, 4096) }),
+            'CIVIL_STATUS_DETAIL_NOT_FOUND',
+            `the change list names this dossier as changed at ${item.ngayCapNhat}, but its detail answers ${detail.status}: the source holds no such dossier`,
+            { externalId: item.maHoSo, kind: 'detail' },
+          );
+          report.rejected++;
+        }
         if (seen.size >= MARKER_MEMORY) seen.clear();
         seen.set(item.maHoSo, stored);
+      };
+
+      /** An entry without a readable code or time cannot be placed in the list: kept for an operator, once, and passed. */
+      const passUnreadable = async (entry: ListPage['unreadable'][number]) => {
+        report.listed++;
+        const body = JSON.stringify(entry.raw) ?? 'null';
+        if (handled.has(body)) {
+          report.skipped++;
+          return;
+        }
+        const code = (entry.raw as { maHoSo?: unknown } | null)?.maHoSo;
+        await ctx.reject(body, 'CIVIL_STATUS_UNREADABLE_ENTRY', `a change list entry cannot be read (${entry.reason}), so it has no place in the list`, {
+          externalId: typeof code === 'string' && /^[^\s]{1,100}$/.test(code) ? code : undefined,
+          kind: 'list-entry',
+        });
+        report.rejected++;
+        if (handled.size >= HANDLED_MEMORY) handled.clear();
+        handled.add(body);
       };
 
       const dense = new Set<number>();
@@ -153,15 +208,22 @@ export function createCivilStatusPoller(config: CivilStatusSourceConfig, fetchIm
       let page = 1;
       let last: { at: number; id: string } | undefined;
       for (;;) {
-        const items = await listPage(ctx, start, to, page);
-        for (const item of items) {
+        const read = await listPage(ctx, start, to, page);
+        for (const entry of read.unreadable) await passUnreadable(entry);
+        for (const item of read.items) {
           const at = instantMs(parseVnDateTime(item.ngayCapNhat));
           if (last && (at < last.at || (at === last.at && item.maHoSo <= last.id))) continue;
           await process(item);
           last = { at, id: item.maHoSo };
         }
-        if (items.length < config.pageSize) break;
-        const lastAt = instantMs(parseVnDateTime(items.at(-1)!.ngayCapNhat));
+        if (read.size < config.pageSize) break;
+        const tail = read.items.at(-1);
+        if (!tail) {
+          // A full page without one readable entry gives no key to go on from: the next page by number.
+          page++;
+          continue;
+        }
+        const lastAt = instantMs(parseVnDateTime(tail.ngayCapNhat));
         if (lastAt === start) {
           // A whole page in one second: read that second by offset, and re-check it afterwards.
           dense.add(start);
@@ -175,16 +237,17 @@ export function createCivilStatusPoller(config: CivilStatusSourceConfig, fetchIm
         for (let pass = 0; pass < MAX_DENSE_PASSES; pass++) {
           const before = done.size;
           for (let p = 1; ; p++) {
-            const items = await listPage(ctx, second, second, p);
-            for (const item of items) await process(item);
-            if (items.length < config.pageSize) break;
+            const read = await listPage(ctx, second, second, p);
+            for (const entry of read.unreadable) await passUnreadable(entry);
+            for (const item of read.items) await process(item);
+            if (read.size < config.pageSize) break;
           }
           if (done.size === before) break;
         }
       }
-      report.windowEnd = toVnIso(to);
-      await ctx.saveCursor({ windowEnd: report.windowEnd } satisfies CivilStatusCursor);
-      return report;
+      const windowEnd = toVnIso(to);
+      await ctx.saveCursor({ windowEnd } satisfies CivilStatusCursor);
+      return { ...report, windowEnd };
     },
   };
 }

@@ -10,7 +10,10 @@ const optionalText = z.string().nullish();
 
 export const loginAnswer = z.object({ token: z.string().min(1), expiresIn: z.number().positive() }).loose();
 
-/** `dd/MM/yyyy HH:mm:ss` that is a real time: the poller pages by it, so an unreadable one makes the whole list unreadable. */
+/**
+ * `dd/MM/yyyy HH:mm:ss` that is a real time: the poller pages by it, so an entry without one has no
+ * place in the list; it is kept for an operator on its own and its neighbours are read as usual.
+ */
 const vnDateTime = z.string().refine((v) => {
   try {
     parseVnDateTime(v);
@@ -22,7 +25,8 @@ const vnDateTime = z.string().refine((v) => {
 
 export const listItem = z.object({ maHoSo: z.string().min(1), module: z.string(), ngayCapNhat: vnDateTime }).loose();
 export const listAnswer = z
-  .object({ tongSo: z.number().int().nonnegative(), trang: z.number().int(), soLuong: z.number().int(), value: z.array(listItem) })
+  // Each entry is read on its own (listItem), so that one unreadable entry costs only itself.
+  .object({ tongSo: z.number().int().nonnegative(), trang: z.number().int(), soLuong: z.number().int(), value: z.array(z.unknown()) })
   .loose();
 export type ListItem = z.infer<typeof listItem>;
 

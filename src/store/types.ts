@@ -270,7 +270,8 @@ export interface ReconcileItem {
   remoteCode: string | null;
 }
 
-export type DriftKind = 'missing' | 'wrong_status' | 'missing_steps' | 'duplicate_steps' | 'wrong_fields';
+/** `out_of_order_steps`: the target shows a step after a later one (a late source event appended last). */
+export type DriftKind = 'missing' | 'wrong_status' | 'missing_steps' | 'duplicate_steps' | 'out_of_order_steps' | 'wrong_fields';
 
 export interface DriftFinding {
   id: number;

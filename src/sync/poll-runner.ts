@@ -53,10 +53,10 @@ export function createPollRunner(deps: {
       await store.saveCursor(source, cursor, now());
     },
     lastMarker: (externalId) => store.lastMarker(source, externalId),
-    accept: async (record) => {
-      await deps.ingestor.accept(source, record);
-    },
-    reject: (body, reasonCode, reason) => deps.ingestor.reject(source, body.slice(0, 256 * 1024), reasonCode, reason, { kind: 'answer' }),
+    accept: async (record) => ((await deps.ingestor.accept(source, record)).outcome === 'rejected' ? 'rejected' : 'stored'),
+    // Kept whole up to 256 KB; the cut is deterministic, so the same poisoned answer is still kept once.
+    reject: (body, reasonCode, reason, meta = {}) =>
+      deps.ingestor.reject(source, body.slice(0, 256 * 1024), reasonCode, reason, { kind: meta.kind ?? 'answer', externalId: meta.externalId }),
   };
   return {
     source,
@@ -68,7 +68,7 @@ export function createPollRunner(deps: {
         }
         const report = await deps.poller.poll(ctx);
         await store.notePoll(source, { ok: true }, now());
-        if (report.accepted > 0) log.info('poll done', { ...report });
+        if (report.accepted > 0 || (report.rejected ?? 0) > 0) log.info('poll done', { ...report });
         return report;
       } catch (err) {
         if (err instanceof LeaseLost) {

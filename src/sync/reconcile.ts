@@ -1,15 +1,15 @@
 import { canonicalDossier, statusCode, type TargetSystem } from '../../contracts';
 import { GatewayError } from '../lib/errors';
 import type { Logger } from '../lib/log';
-import { toDvcqgDate, toProvinceDate } from '../lib/time';
+import { instantMs, toDvcqgDate, toProvinceDate, toSecondIso } from '../lib/time';
 import type { DriftKind, ReconcileItem, Store } from '../store/types';
 import { heldStepKey, stepKey } from '../targets/steps';
 import type { Gateway } from '../gateway';
 
 /**
  * Drift: reads what each target actually holds of every delivered dossier and compares it with
- * the canonical dossier. Mismatches (missing, wrong status, missing or duplicate steps, wrong
- * fields) are recorded for operators, counted in metrics, and can be resynced.
+ * the canonical dossier. Mismatches (missing, wrong status, missing, duplicate or out-of-order
+ * steps, wrong fields) are recorded for operators, counted in metrics, and can be resynced.
  */
 export interface ReconcileReport {
   target: TargetSystem;
@@ -31,6 +31,38 @@ function stepFindings(wanted: string[], held: string[], compare: (k: string) => 
   return findings;
 }
 
+/**
+ * The province shows steps in the order it received them and cannot reorder them (targets/province.md).
+ * A source event that arrives after the reorder window (a land callback resent late) is therefore
+ * appended after later steps, and the dossier's history reads out of time order for every clerk.
+ * Sending again cannot repair it, so it stays reported until someone corrects it at the province.
+ * Only the gateway's own steps are compared (the held steps whose keys the dossier has), each at its
+ * first place: a step held twice is reported as duplicated, not again as out of order.
+ */
+function orderFindings(wanted: readonly string[], held: readonly { key: string; at: string }[]): Finding[] {
+  const ours = new Set(wanted);
+  let latest: { ms: number; at: string } | undefined;
+  let late = 0;
+  let first: { at: string; after: string } | undefined;
+  for (const step of held) {
+    if (!ours.delete(step.key)) continue;
+    const ms = instantMs(step.at);
+    if (latest && ms < latest.ms) {
+      late++;
+      first ??= { at: step.at, after: latest.at };
+    } else latest = { ms, at: step.at };
+  }
+  if (!first) return [];
+  return [
+    {
+      kind: 'out_of_order_steps',
+      detail:
+        `${late} step${late === 1 ? ' is' : 's are'} held after a later one (the step of ${toSecondIso(first.at)} follows the one of ${toSecondIso(first.after)}): ` +
+        'the province keeps steps in the order received and cannot reorder them (a source event that arrived after the reorder window); correct the history at the province',
+    },
+  ];
+}
+
 async function checkProvince(gateway: Gateway, item: ReconcileItem): Promise<Finding[]> {
   const d = canonicalDossier.parse(item.dossier);
   if (!item.remoteId) return [{ kind: 'missing', detail: 'the gateway never learnt the province id of this dossier' }];
@@ -43,7 +75,9 @@ async function checkProvince(gateway: Gateway, item: ReconcileItem): Promise<Fin
   }
   const findings: Finding[] = [];
   if (held.TrangThai !== statusCode(d.status)) findings.push({ kind: 'wrong_status', detail: `the province holds status ${held.TrangThai}, the dossier is ${statusCode(d.status)}` });
-  findings.push(...stepFindings(d.events.map(stepKey), held.TienTrinh.map((s) => heldStepKey(s.ThoiDiemXuLy, s.TrangThai, s.NoiDungXuLy))));
+  const wanted = d.events.map(stepKey);
+  const heldSteps = held.TienTrinh.map((s) => ({ key: heldStepKey(s.ThoiDiemXuLy, s.TrangThai, s.NoiDungXuLy), at: s.ThoiDiemXuLy }));
+  findings.push(...stepFindings(wanted, heldSteps.map((s) => s.key)), ...orderFindings(wanted, heldSteps));
   const fields: [string, unknown, unknown][] = [
     ['MaTTHC', held['MaTTHC'], d.procedure.nationalCode],
     ['NgayTiepNhan', held['NgayTiepNhan'], toProvinceDate(d.receivedAt)],
