@@ -1,4 +1,5 @@
 import type { DeliveryConfig } from '../../contracts';
+import { crashPoint } from '../lib/crash-point';
 import type { Logger } from '../lib/log';
 import type { DeliveryCompletion, Store } from '../store/types';
 import type { TargetClient } from '../targets/types';
@@ -54,6 +55,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       const batches: (typeof claimed)[] = [];
       for (let i = 0; i < claimed.length; i += client.batchSize) batches.push(claimed.slice(i, i + client.batchSize));
       await pool(batches, client.concurrency, async (batch) => {
+        crashPoint('after-claim');
         const startedAt = now();
         const outcomes = await client.deliver(batch);
         const finishedAt = now();
@@ -68,7 +70,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
             progress: o.progress,
             operations: o.operations,
           };
-          if (!o.error) return base;
+          if (!o.error) {
+            crashPoint('after-target-answer');
+            return base;
+          }
           const e = o.error;
           const next = nextAfterFailure(e, work.attempts + 1, work.firstFailedAt, finishedAt, config, deps.random);
           log[e.retryable ? 'debug' : 'warn']('delivery failed', {

@@ -1,6 +1,7 @@
 import { ZodError } from 'zod';
 import type { SourceSystem, TargetSystem } from '../../contracts';
 import type { Adapter, RawRecord } from '../../adapters/types';
+import { crashPoint } from '../lib/crash-point';
 import { MappingError } from '../lib/errors';
 import { sha256Hex } from '../lib/hash';
 import type { Logger } from '../lib/log';
@@ -97,6 +98,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
         deps.targets,
         { deliverAfterMs: ctx.deliveryDelayMs ?? 0 },
       );
+      crashPoint('after-accept');
       if (result.outcome === 'changed') {
         deps.logger.debug('dossier changed', { source, dossierId: result.dossierId, version: result.version, hold: result.hold ?? null });
       }

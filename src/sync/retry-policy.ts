@@ -22,5 +22,6 @@ export function nextAfterFailure(
   const exponential = Math.min(config.backoffMaxMs, config.backoffBaseMs * 2 ** Math.max(0, attempt - 1));
   // "Equal jitter": at least half the backoff, so retries spread out but never collapse to zero.
   const delay = exponential / 2 + random() * (exponential / 2);
-  return { state: 'retrying', at: now + Math.max(delay, error.retryAfterMs ?? 0) };
+  // Whole milliseconds: PostgreSQL keeps instants in bigint columns and refuses a fraction.
+  return { state: 'retrying', at: Math.ceil(now + Math.max(delay, error.retryAfterMs ?? 0)) };
 }

@@ -33,8 +33,9 @@ export interface World {
   /**
    * Starts (or restarts) a gateway on the world's database and points the land system at it; with
    * `balanced`, the land system pushes through a round-robin balancer over every running instance.
+   * `env` adds to (or overrides) the gateway's environment, e.g. an armed crash point.
    */
-  startGateway(): Promise<GatewayProcess>;
+  startGateway(env?: Record<string, string>): Promise<GatewayProcess>;
   close(): Promise<void>;
 }
 
@@ -101,9 +102,9 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     sandbox,
     dir,
     gateways: [],
-    async startGateway() {
+    async startGateway(env = {}) {
       const gateway = await startGatewayProcess({
-        env: { LIENTHONG_CONFIG: configPath, ...database, LIENTHONG_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD, LOG_LEVEL: 'debug', ...sandboxSecrets(sandbox) },
+        env: { LIENTHONG_CONFIG: configPath, ...database, LIENTHONG_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD, LOG_LEVEL: 'debug', ...sandboxSecrets(sandbox), ...env },
       });
       world.gateway = gateway;
       world.gateways.push(gateway);

@@ -22,9 +22,9 @@ export async function queueDeliveries(tx: Q, dossierId: number, version: number,
         set: {
           wantVersion: version,
           // A delivered, failed or dead delivery starts afresh for the new change; a retrying one
-          // keeps its backoff so a struggling target is not hammered.
+          // keeps its backoff so a struggling target is not hammered (and the change its delay).
           state: sql`CASE WHEN ${t.deliveries.state} = 'retrying' THEN 'retrying' ELSE 'pending' END`,
-          nextAttemptAt: sql`CASE WHEN ${t.deliveries.state} = 'retrying' THEN ${t.deliveries.nextAttemptAt} ELSE ${due}::bigint END`,
+          nextAttemptAt: sql`CASE WHEN ${t.deliveries.state} = 'retrying' THEN GREATEST(${t.deliveries.nextAttemptAt}, ${due}::bigint) ELSE ${due}::bigint END`,
           pendingSince: sql`COALESCE(${t.deliveries.pendingSince}, ${now}::bigint)`,
           attempts: sql`CASE WHEN ${t.deliveries.state} IN ('failed','dead') THEN 0 ELSE ${t.deliveries.attempts} END`,
           firstFailedAt: sql`CASE WHEN ${t.deliveries.state} IN ('failed','dead') THEN NULL ELSE ${t.deliveries.firstFailedAt} END`,
@@ -151,7 +151,8 @@ export function pgDeliveries(db: Db): Deliveries {
             ...progress,
             sentVersion: c.version,
             state: newer ? 'pending' : 'delivered',
-            nextAttemptAt: now,
+            // A change accepted during the attempt keeps its delivery delay (the land reorder window).
+            nextAttemptAt: newer ? Math.max(now, row.nextAttemptAt) : now,
             pendingSince: newer ? row.pendingSince : null,
             attempts: 0,
             firstFailedAt: null,
@@ -171,7 +172,7 @@ export function pgDeliveries(db: Db): Deliveries {
         .set({
           ...progress,
           state,
-          nextAttemptAt: next.state === 'retrying' ? next.at : now,
+          nextAttemptAt: Math.max(next.state === 'retrying' ? next.at : now, newer ? row.nextAttemptAt : 0),
           attempts: row.attempts + 1,
           firstFailedAt: row.firstFailedAt ?? c.startedAt,
           lastErrorClass: c.error!.errorClass,

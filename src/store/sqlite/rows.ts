@@ -51,9 +51,9 @@ export function outboxEntry(dossierId: Bound<number> | SQL, target: Bound<Target
       set: {
         wantVersion: sql`${version}`,
         // A delivered, failed or dead delivery starts afresh for the new change; a retrying one
-        // keeps its backoff so a struggling target is not hammered.
+        // keeps its backoff so a struggling target is not hammered (and the change its delay).
         state: sql`CASE WHEN ${t.deliveries.state} = 'retrying' THEN 'retrying' ELSE 'pending' END`,
-        nextAttemptAt: sql`CASE WHEN ${t.deliveries.state} = 'retrying' THEN ${t.deliveries.nextAttemptAt} ELSE ${due} END`,
+        nextAttemptAt: sql`CASE WHEN ${t.deliveries.state} = 'retrying' THEN max(${t.deliveries.nextAttemptAt}, ${due}) ELSE ${due} END`,
         pendingSince: sql`COALESCE(${t.deliveries.pendingSince}, ${now})`,
         attempts: sql`CASE WHEN ${t.deliveries.state} IN ('failed','dead') THEN 0 ELSE ${t.deliveries.attempts} END`,
         firstFailedAt: sql`CASE WHEN ${t.deliveries.state} IN ('failed','dead') THEN NULL ELSE ${t.deliveries.firstFailedAt} END`,
@@ -163,7 +163,8 @@ export function completionWrite(row: DeliveryRow, c: DeliveryCompletion, now: nu
         ...progress,
         sentVersion: c.version,
         state: newer ? 'pending' : 'delivered',
-        nextAttemptAt: now,
+        // A change accepted during the attempt keeps its delivery delay (the land reorder window).
+        nextAttemptAt: newer ? Math.max(now, row.nextAttemptAt) : now,
         pendingSince: newer ? row.pendingSince : null,
         attempts: 0,
         firstFailedAt: null,
@@ -182,7 +183,7 @@ export function completionWrite(row: DeliveryRow, c: DeliveryCompletion, now: nu
     update: {
       ...progress,
       state,
-      nextAttemptAt: next.state === 'retrying' ? next.at : now,
+      nextAttemptAt: Math.max(next.state === 'retrying' ? next.at : now, newer ? row.nextAttemptAt : 0),
       attempts: row.attempts + 1,
       firstFailedAt: row.firstFailedAt ?? c.startedAt,
       lastErrorClass: c.error!.errorClass,
@@ -195,7 +196,7 @@ export function completionWrite(row: DeliveryRow, c: DeliveryCompletion, now: nu
 /** True while the delivery row still holds what `completionWrite` read from it. */
 export const deliveryRowUnchanged = (row: DeliveryRow): SQL => sql`EXISTS (
   SELECT 1 FROM deliveries
-   WHERE id = ${row.id} AND lease_owner IS ${row.leaseOwner} AND want_version = ${row.wantVersion}
+   WHERE id = ${row.id} AND lease_owner IS ${row.leaseOwner} AND want_version = ${row.wantVersion} AND next_attempt_at = ${row.nextAttemptAt}
      AND pending_since IS ${row.pendingSince} AND attempts = ${row.attempts} AND first_failed_at IS ${row.firstFailedAt}
      AND remote_steps = ${row.remoteSteps} AND delivered_at IS ${row.deliveredAt})`;
 
