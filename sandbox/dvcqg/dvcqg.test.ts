@@ -277,6 +277,37 @@ describe('dvcqg: infrastructure', () => {
     expect([3, -3]).toContain(retry.body.result[0].error_code);
   });
 
+  it('logs each call with its service and the error codes it answered, faulted calls included', async () => {
+    const { sim, sync, steps, url } = await setup();
+    sim.setFaults({ rate: 1, seed: 1, kinds: ['5xx'], serverError: '99', max: 1, bodyIncludes: ['"service":"CapNhatTienDoHoSoMC"'] });
+    await sync([item()]);
+    await sync([item()]);
+    expect((await steps([step()])).body.error_code).toBe(99);
+    await steps([step(), step({ MaHoSo: '000.00.20.H56-260302-9999' })]);
+    const logged = sim.requests().map((r) => [r.path, r.call, r.answer, r.fault]);
+    expect(logged[0]).toEqual(['/api/auth', undefined, '0', undefined]);
+    expect(logged[1]).toEqual(['/api/integration', 'DongBoHoSoMC isUpdating=False', '0 [0]', undefined]);
+    expect(logged[2]![2]).toMatch(/^0 \[-?3\]$/);
+    expect(logged[3]).toEqual(['/api/integration', 'CapNhatTienDoHoSoMC', '99', '5xx']);
+    expect(logged[4]).toEqual(['/api/integration', 'CapNhatTienDoHoSoMC', '0 [0,2]', undefined]);
+    expect((await call(`${url}/__sandbox/requests`)).body.requests).toHaveLength(5);
+  });
+
+  it('refuses the old password once changed, and forgets a removed dossier', async () => {
+    const { sim, url, sync, steps } = await setup();
+    await sync([item()]);
+    sim.setPassword('rotated');
+    const login = (password: string) => call(`${url}/api/auth`, { method: 'POST', headers: DST, json: { username: 'lienthong-h56', password } });
+    expect((await login('sandbox-password')).body.error_code).toBe(1);
+    expect((await login('rotated')).body.error_code).toBe(0);
+    expect(sim.state.remove('000.00.20.H56-260302-0007')).toBe(true);
+    expect(sim.state.remove('000.00.20.H56-260302-0007')).toBe(false);
+    expect((await sync([item()], 'True')).body.result[0]).toMatchObject({ error_code: 2, message: 'Hồ sơ không tồn tại' });
+    expect((await steps([step()])).body.result[0]).toMatchObject({ error_code: 2, message: 'Hồ sơ không tồn tại' });
+    sim.reset();
+    expect((await login('sandbox-password')).body.error_code).toBe(0);
+  });
+
   it('lets a test change a held dossier and exposes state over the control route', async () => {
     const { sim, sync, url, rpc } = await setup();
     await sync([item()]);

@@ -5,6 +5,7 @@ import { createFaults, type FaultConfig, type FaultCounts } from '../shared/faul
 import { controlRoutes, isObject, readJson } from '../shared/http';
 import { createRandom } from '../shared/random';
 import { createRateLimiter, rateLimit } from '../shared/rate-limit';
+import { createRequestLog, type RequestRecord } from '../shared/request-log';
 import { listen, type ListenOptions, type Listening } from '../shared/server';
 import { createDvcqgStore, viewOf, type DvcqgDossier, type DvcqgDossierView } from './store';
 import { agencyCarriesProvince, validateDossierItem, validateStep, type PortalRules } from './validate';
@@ -42,6 +43,10 @@ export interface DvcqgState {
   tamper(maHoSo: string, change: (dossier: DvcqgDossier) => void): void;
   /** Ends every session issued so far. */
   revokeSessions(): void;
+  /** Drops a dossier as if the portal had lost it (restored from an older backup); answers whether it was held. */
+  remove(maHoSo: string): boolean;
+  /** When each dossier and each of its steps (by `ThoiDiemXuLy|TrangThai`) was first held, epoch ms; no copies of the content. */
+  receipts(): { MaHoSo: string; createdAt: number; steps: ReadonlyMap<string, number> }[];
 }
 
 export interface DvcqgSimulator {
@@ -50,6 +55,10 @@ export interface DvcqgSimulator {
   setFaults(config: FaultConfig | null): void;
   faultCounts(): FaultCounts;
   setRateLimit(perSecond: number): void;
+  /** Every request that reached the portal since the last reset, oldest first, with its service (test control). */
+  requests(): RequestRecord[];
+  /** Changes the account's password, as the portal's administrators may: logins with the old one get error_code 1 (test control). */
+  setPassword(password: string): void;
   reset(): void;
   listen(options?: ListenOptions): Promise<Listening>;
 }
@@ -63,7 +72,8 @@ const tooMany = (c: Context, seconds: number) => c.body(null, 429, { 'Retry-Afte
 
 export function createDvcqgSimulator(options: DvcqgSimulatorOptions = {}): DvcqgSimulator {
   const username = options.username ?? SANDBOX_DVCQG_CREDENTIALS.username;
-  const password = options.password ?? SANDBOX_DVCQG_CREDENTIALS.password;
+  const initialPassword = options.password ?? SANDBOX_DVCQG_CREDENTIALS.password;
+  let password = initialPassword;
   const dstcode = options.dstcode ?? SANDBOX_DVCQG_CREDENTIALS.dstcode;
   const rules: PortalRules = { provinceCode: options.provinceCode ?? SANDBOX_DVCQG_CREDENTIALS.provinceCode, catalog: options.catalog ?? NATIONAL_CATALOG };
   const ttlMs = (options.sessionTtlSeconds ?? 1800) * 1000;
@@ -74,14 +84,24 @@ export function createDvcqgSimulator(options: DvcqgSimulatorOptions = {}): Dvcqg
   const sessions = new Map<string, number>();
   const limiter = createRateLimiter(options.rateLimitPerSecond ?? 5);
   const faults = createFaults(options.faults, {
-    serverError(c, r) {
-      const kind = r.pick(['502', '503', '99'] as const);
+    serverError(c, r, variant) {
+      const kind = variant === '502' || variant === '503' || variant === '99' ? variant : r.pick(['502', '503', '99'] as const);
       if (kind === '99') return c.json({ error_code: 99, message: 'Lỗi hệ thống, vui lòng thử lại sau' });
       return c.text(kind === '502' ? 'Bad Gateway' : 'Service Unavailable', kind === '502' ? 502 : 503);
     },
     tooManyRequests: tooMany,
   });
 
+  const requestLog = createRequestLog({
+    async call(c) {
+      if (c.req.path !== '/api/integration') return undefined;
+      const body = await readJson(c);
+      if (!body.ok || !isObject(body.value)) return undefined;
+      const service = typeof body.value['service'] === 'string' ? body.value['service'] : '?';
+      return service === 'DongBoHoSoMC' ? `${service} isUpdating=${String(body.value['isUpdating'])}` : service;
+    },
+    answer: answerSummary,
+  });
   const app = new Hono();
   app.onError((_err, c) => c.text('Internal Server Error', 500));
   app.route(
@@ -90,8 +110,10 @@ export function createDvcqgSimulator(options: DvcqgSimulatorOptions = {}): Dvcqg
       snapshot: () => ({ dossiers: store.all().map(viewOf), faults: { config: faults.config(), counts: faults.counts() } }),
       faults,
       reset,
+      requests: requestLog,
     }),
   );
+  app.use('*', requestLog.middleware);
   app.use('*', faults.middleware);
   app.use('/api/*', async (c, next) => {
     if (c.req.header('dstcode') !== dstcode) return c.text('Missing or unknown dstcode routing header', 400);
@@ -201,6 +223,8 @@ export function createDvcqgSimulator(options: DvcqgSimulatorOptions = {}): Dvcqg
     sessions.clear();
     limiter.reset();
     faults.reset();
+    requestLog.clear();
+    password = initialPassword;
     random = createRandom(seed);
   }
 
@@ -217,6 +241,8 @@ export function createDvcqgSimulator(options: DvcqgSimulatorOptions = {}): Dvcqg
       d.updatedAt = now();
     },
     revokeSessions: () => sessions.clear(),
+    remove: (maHoSo) => store.remove(maHoSo),
+    receipts: () => store.all().map((d) => ({ MaHoSo: d.MaHoSo, createdAt: d.createdAt, steps: new Map(d.stepHeldAt) })),
   };
 
   return {
@@ -225,9 +251,29 @@ export function createDvcqgSimulator(options: DvcqgSimulatorOptions = {}): Dvcqg
     setFaults: faults.set,
     faultCounts: faults.counts,
     setRateLimit: limiter.setLimit,
+    requests: requestLog.entries,
+    setPassword(next) {
+      password = next;
+    },
     reset,
     listen: (listenOptions) => listen(app, listenOptions),
   };
+}
+
+/** A request log's summary of an answer: the call's `error_code`, then each item's, like `0 [0,3]`. */
+function answerSummary(text: string): string | undefined {
+  let answer: unknown;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(answer) || answer['error_code'] === undefined) return undefined;
+  const result = answer['result'];
+  const items = Array.isArray(result) && result.length > 0 && result.every((r) => isObject(r) && 'error_code' in r)
+    ? ` [${result.map((r) => String((r as Record<string, unknown>)['error_code'])).join(',')}]`
+    : '';
+  return `${String(answer['error_code'])}${items}`;
 }
 
 /** A catalogue entry in the portal's uppercase shape. Same-day procedures show 0 working days. */

@@ -8,6 +8,8 @@ export interface DvcqgDossier {
   TienDo: Record<string, unknown>[];
   createdAt: number;
   updatedAt: number;
+  /** When the portal first held each step, by its key (epoch ms): what a benchmark times a change by. */
+  stepHeldAt: Map<string, number>;
 }
 
 /** What `TraCuuHoSo` answers for one dossier. */
@@ -27,7 +29,7 @@ export function createDvcqgStore(now: () => number) {
     get: (maHoSo: string) => dossiers.get(maHoSo),
     create(item: Record<string, unknown>): DvcqgDossier {
       const at = now();
-      const d: DvcqgDossier = { MaHoSo: String(item['MaHoSo']), fields: structuredClone(item), TienDo: [], createdAt: at, updatedAt: at };
+      const d: DvcqgDossier = { MaHoSo: String(item['MaHoSo']), fields: structuredClone(item), TienDo: [], createdAt: at, updatedAt: at, stepHeldAt: new Map() };
       dossiers.set(d.MaHoSo, d);
       return d;
     },
@@ -42,8 +44,10 @@ export function createDvcqgStore(now: () => number) {
       if (index >= 0) d.TienDo[index] = structuredClone(step);
       else d.TienDo.push(structuredClone(step));
       d.updatedAt = now();
+      if (!d.stepHeldAt.has(key)) d.stepHeldAt.set(key, d.updatedAt);
       return index >= 0;
     },
+    remove: (maHoSo: string) => dossiers.delete(maHoSo),
     all: () => [...dossiers.values()],
     reset: () => dossiers.clear(),
   };

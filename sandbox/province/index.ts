@@ -4,6 +4,7 @@ import { createFaults, type FaultConfig, type FaultCounts } from '../shared/faul
 import { controlRoutes, isObject, readJson } from '../shared/http';
 import { createRandom } from '../shared/random';
 import { createRateLimiter, rateLimit } from '../shared/rate-limit';
+import { createRequestLog, type RequestRecord } from '../shared/request-log';
 import { listen, type ListenOptions, type Listening } from '../shared/server';
 import { createProvinceStore, viewOf, type ProvinceDossier, type ProvinceDossierView } from './store';
 import { validateDossier, validateStatusUpdate, validateSteps, type FieldError } from './validate';
@@ -50,6 +51,13 @@ export interface ProvinceSimulator {
   setFaults(config: FaultConfig | null): void;
   faultCounts(): FaultCounts;
   setRateLimit(perSecond: number): void;
+  /** Every request that reached the system since the last reset, oldest first (test control). */
+  requests(): RequestRecord[];
+  /**
+   * Rotates the client secret, as the province's administrators may: the old one is refused from
+   * now on; tokens already issued stay valid until they expire or are revoked (test control).
+   */
+  setClientSecret(secret: string): void;
   reset(): void;
   listen(options?: ListenOptions): Promise<Listening>;
 }
@@ -63,7 +71,8 @@ const tooMany = (c: Context, seconds: number) => c.text('Too Many Requests', 429
 
 export function createProvinceSimulator(options: ProvinceSimulatorOptions = {}): ProvinceSimulator {
   const clientId = options.clientId ?? SANDBOX_PROVINCE_CREDENTIALS.clientId;
-  const clientSecret = options.clientSecret ?? SANDBOX_PROVINCE_CREDENTIALS.clientSecret;
+  const initialSecret = options.clientSecret ?? SANDBOX_PROVINCE_CREDENTIALS.clientSecret;
+  let clientSecret = initialSecret;
   const ttlMs = (options.tokenTtlSeconds ?? 3600) * 1000;
   const now = options.now ?? Date.now;
   const seed = options.seed ?? 1;
@@ -72,9 +81,10 @@ export function createProvinceSimulator(options: ProvinceSimulatorOptions = {}):
   const tokens = new Map<string, { clientId: string; expiresAt: number }>();
   const limiter = createRateLimiter(options.rateLimitPerSecond ?? 20);
   const faults = createFaults(options.faults, {
-    serverError(c, r) {
+    serverError(c, r, variant) {
       // The LGSP in front answers these without a JSON body.
-      const status = r.pick([500, 502, 503] as const);
+      const named = ({ '500': 500, '502': 502, '503': 503 } as const)[variant as '500' | '502' | '503'];
+      const status = named ?? r.pick([500, 502, 503] as const);
       return c.text(status === 500 ? 'Internal Server Error' : status === 502 ? 'Bad Gateway' : 'Service Unavailable', status);
     },
     tooManyRequests: tooMany,
@@ -86,7 +96,9 @@ export function createProvinceSimulator(options: ProvinceSimulatorOptions = {}):
   };
 
   const app = new Hono<Env>();
+  const requestLog = createRequestLog();
   app.onError((_err, c) => c.text('Internal Server Error', 500));
+  app.use('*', requestLog.middleware);
   app.use('*', faults.middleware);
   app.route(
     '/__sandbox',
@@ -94,6 +106,7 @@ export function createProvinceSimulator(options: ProvinceSimulatorOptions = {}):
       snapshot: () => ({ dossiers: store.all().map(viewOf), faults: { config: faults.config(), counts: faults.counts() } }),
       faults,
       reset,
+      requests: requestLog,
     }),
   );
 
@@ -181,6 +194,8 @@ export function createProvinceSimulator(options: ProvinceSimulatorOptions = {}):
     tokens.clear();
     limiter.reset();
     faults.reset();
+    requestLog.clear();
+    clientSecret = initialSecret;
     random = createRandom(seed);
   }
 
@@ -210,6 +225,10 @@ export function createProvinceSimulator(options: ProvinceSimulatorOptions = {}):
     setFaults: faults.set,
     faultCounts: faults.counts,
     setRateLimit: limiter.setLimit,
+    requests: requestLog.entries,
+    setClientSecret(secret) {
+      clientSecret = secret;
+    },
     reset,
     listen: (listenOptions) => listen(app, listenOptions),
   };

@@ -330,6 +330,38 @@ describe('province: throughput and faults', () => {
     expect(sim.faultCounts()['429']).toBe(0);
   });
 
+  it('logs the requests that reached it, faulted ones included, and lists them over the control route', async () => {
+    const { sim, url, create } = await setup();
+    sim.setFaults({ rate: 1, seed: 1, kinds: ['5xx'], serverError: '503', max: 1, methods: ['POST'], paths: ['/api/v1/hoso'] });
+    expect((await create()).status).toBe(503);
+    expect((await create()).status).toBe(201);
+    const logged = sim.requests().map((r) => [r.method, r.path, r.status, r.fault]);
+    expect(logged).toEqual([
+      ['POST', '/oauth/token', 200, undefined],
+      ['POST', '/api/v1/hoso', 503, '5xx'],
+      ['POST', '/api/v1/hoso', 201, undefined],
+    ]);
+    expect((await call(`${url}/__sandbox/requests`)).body.requests).toHaveLength(3);
+    sim.reset();
+    expect(sim.requests()).toEqual([]);
+  });
+
+  it('refuses the old client secret once rotated, keeping tokens already issued', async () => {
+    const { sim, url, api } = await setup();
+    sim.setClientSecret('rotated-secret');
+    const token = (secret: string) =>
+      call(`${url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `grant_type=client_credentials&client_id=lienthong&client_secret=${secret}`,
+      });
+    expect((await token('sandbox-secret')).status).toBe(401);
+    expect((await token('rotated-secret')).status).toBe(200);
+    expect((await api('/api/v1/hoso?maHoSoNguon=x&heThongNguon=y')).status).toBe(200);
+    sim.reset();
+    expect((await token('sandbox-secret')).status).toBe(200);
+  });
+
   it('lets a test change a dossier behind the gateway’s back', async () => {
     const { sim, create, api } = await setup();
     const { idHoSo } = (await create()).body;

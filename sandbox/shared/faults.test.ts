@@ -90,6 +90,29 @@ describe('faults', () => {
     await t.listening.close();
   });
 
+  it('aims at requests whose body holds a text, and answers the named server error', async () => {
+    let carriedOut = 0;
+    const faults = createFaults(only('5xx', { bodyIncludes: ['"service":"B"'], serverError: '502', max: 1 }), {
+      serverError: (c, _r, variant) => c.text('down', variant === '502' ? 502 : 503),
+      tooManyRequests: (c, s) => c.body(null, 429, { 'Retry-After': String(s) }),
+    });
+    const app = new Hono();
+    app.use('*', faults.middleware);
+    app.post('/rpc', async (c) => {
+      carriedOut++;
+      return c.json(await c.req.json<unknown>());
+    });
+    const l = await listen(app);
+    const rpc = (service: string) => call(`${l.url}/rpc`, { method: 'POST', json: { service } });
+    const a = await rpc('A');
+    // The handler still reads the body the fault layer looked into.
+    expect(a.body).toEqual({ service: 'A' });
+    expect((await rpc('B')).status).toBe(502);
+    expect((await rpc('B')).status).toBe(200);
+    expect(carriedOut).toBe(2);
+    await l.close();
+  });
+
   it('injects at about the configured rate, reproducibly by seed', async () => {
     const outcomes = async () => {
       const t = await faultedApp({ rate: 0.3, seed: 77, kinds: ['5xx'] });

@@ -28,14 +28,27 @@ export const faultConfigSchema = z.object({
   methods: z.array(z.string()).optional(),
   /** Sandbox extension: only requests whose path starts with one of these are eligible. */
   paths: z.array(z.string()).optional(),
+  /**
+   * Sandbox extension: only requests whose body contains one of these texts are eligible, to aim
+   * at one service of an RPC endpoint (DVCQG names it inside the body: `"service":"DongBoHoSoMC"`).
+   */
+  bodyIncludes: z.array(z.string().min(1)).optional(),
+  /**
+   * Sandbox extension: which of the simulator's own transient failures the `5xx` kind answers
+   * (province `500`, `502`, `503`; dvcqg `502`, `503`, `99`); one picked by the seed when absent.
+   */
+  serverError: z.string().optional(),
 });
 export type FaultConfig = z.infer<typeof faultConfigSchema>;
 export type FaultCounts = Record<FaultKind, number>;
 
 /** How this simulator answers when a fault stands in for it. */
 export interface FaultResponders {
-  /** The system's transient failure (its own status codes and body), the request not carried out. */
-  serverError(c: Context, random: Random): Response | Promise<Response>;
+  /**
+   * The system's transient failure (its own status codes and body), the request not carried out:
+   * `variant` when the configuration names one of the system's own, else one picked with `random`.
+   */
+  serverError(c: Context, random: Random, variant?: string): Response | Promise<Response>;
   /** The system's throttling answer. */
   tooManyRequests(c: Context, retryAfterSeconds: number): Response;
 }
@@ -48,6 +61,10 @@ export interface Faults {
   /** Zeroes the counts and restores the initial configuration. */
   reset(): void;
 }
+
+/** Which fault, if any, stood in for a request (for the simulators' request logs). */
+const injectedFaults = new WeakMap<Request, FaultKind>();
+export const injectedFault = (request: Request): FaultKind | undefined => injectedFaults.get(request);
 
 const zeroCounts = (): FaultCounts => ({ '5xx': 0, '429': 0, slow: 0, drop: 0, ambiguous: 0 });
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -71,25 +88,31 @@ export function createFaults(initial: FaultConfig | null | undefined, responders
   };
   set(initial ?? null);
 
-  const eligible = (c: Context, config: FaultConfig) => {
-    if (config.max !== undefined && injected >= config.max) return false;
+  const eligible = async (c: Context, config: FaultConfig) => {
     if (config.methods && !config.methods.some((m) => m.toUpperCase() === c.req.method)) return false;
     if (config.paths && !config.paths.some((p) => c.req.path.startsWith(p))) return false;
-    return true;
+    if (config.bodyIncludes) {
+      // Hono keeps the text, so the handler still reads the body after this.
+      const body = await c.req.text().catch(() => '');
+      if (!config.bodyIncludes.some((text) => body.includes(text))) return false;
+    }
+    // Checked last, after any await, so concurrent requests cannot both take the last fault.
+    return config === current && (config.max === undefined || injected < config.max);
   };
 
   const middleware: MiddlewareHandler = async (c, next) => {
     const config = current;
-    if (!config || c.req.path.startsWith('/__sandbox') || !eligible(c, config) || !random.chance(config.rate)) {
+    if (!config || c.req.path.startsWith('/__sandbox') || !(await eligible(c, config)) || !random.chance(config.rate)) {
       await next();
       return;
     }
     const kind = random.pick(config.kinds ?? FAULT_KINDS);
     injected++;
     counts[kind]++;
+    injectedFaults.set(c.req.raw, kind);
     switch (kind) {
       case '5xx':
-        return responders.serverError(c, random);
+        return responders.serverError(c, random, config.serverError);
       case '429':
         return responders.tooManyRequests(c, config.retryAfterSeconds ?? 1);
       case 'slow': {

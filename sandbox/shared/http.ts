@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono';
 import { faultConfigSchema, type Faults } from './faults';
+import type { RequestLog } from './request-log';
 
 /** The body parsed as JSON, or `{ ok: false }` when it is not JSON (the text is cached by Hono, so a middleware may read it first). */
 export async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false }> {
@@ -22,6 +23,8 @@ export interface ControlOptions {
   snapshot(): unknown;
   faults: Faults;
   reset(): void;
+  /** When given, `GET /__sandbox/requests` lists what reached the simulator. */
+  requests?: RequestLog;
 }
 
 /**
@@ -44,6 +47,8 @@ export function controlRoutes(options: ControlOptions): Hono {
     options.faults.set(parsed.data);
     return c.json({ config: options.faults.config(), counts: options.faults.counts() });
   });
+  const log = options.requests;
+  if (log) control.get('/requests', (c) => c.json({ requests: log.entries() }));
   control.post('/reset', (c) => {
     options.reset();
     return c.json({ ok: true });

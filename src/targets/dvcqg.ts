@@ -8,6 +8,7 @@ import {
   type DvcqgAnswer,
   type DvcqgHeldDossier,
 } from '../../contracts/targets/dvcqg';
+import { crashPoint } from '../lib/crash-point';
 import { GatewayError, httpStatusError } from '../lib/errors';
 import { contentHash } from '../lib/hash';
 import { createHttpClient, jsonOf } from '../lib/http';
@@ -152,6 +153,20 @@ export function createDvcqgClient(
     return new GatewayError('rejected', `DVCQG_ITEM_${code}`, `dvcqg refused the dossier (${code}): ${message}`);
   }
 
+  /** Item error 2 "Hồ sơ không tồn tại": the portal does not hold the dossier (an update's or a step's). */
+  const isNotHeld = (code: number, message: string) => code === DVCQG_ERROR.INVALID && /không tồn tại/i.test(message);
+
+  /**
+   * The portal lost the dossier (or never had it): the next attempt creates it again, and with it
+   * every step, since none of those it held before is held any more.
+   */
+  function forgetHeld(progress: DeliveryProgress): GatewayError {
+    progress.remoteCode = null;
+    progress.remoteFieldsHash = null;
+    progress.remoteSteps = [];
+    return new GatewayError('transient', 'DVCQG_NOT_HELD', 'dvcqg does not hold the dossier; it will be created again');
+  }
+
   /** Sends dossiers in calls of at most 50, recording each item's answer on it. */
   async function syncDossiers(items: Prepared[], updating: boolean): Promise<void> {
     for (let i = 0; i < items.length; i += Math.min(config.batchSize, DOSSIERS_PER_CALL)) {
@@ -164,6 +179,7 @@ export function createDvcqgClient(
         batch.forEach((p) => (p.error = asError(err)));
         continue;
       }
+      if (batch.length > 1) crashPoint('mid-batch-dvcqg');
       batch.forEach((p, index) => {
         const result = dvcqgItemResult.safeParse(answer.result?.[index]);
         if (!result.success) {
@@ -177,11 +193,8 @@ export function createDvcqgClient(
           p.progress.remoteFieldsHash = p.hash;
         } else if (!updating && (code === DVCQG_ERROR.EXISTS || code === DVCQG_ERROR.EXISTS_ALT)) {
           p.progress.remoteCode = p.maHoSo;
-        } else if (updating && code === DVCQG_ERROR.INVALID && /không tồn tại/i.test(message)) {
-          // The portal lost it (or never had it): create it on the next attempt.
-          p.progress.remoteCode = null;
-          p.progress.remoteFieldsHash = null;
-          p.error = new GatewayError('transient', 'DVCQG_NOT_HELD', 'dvcqg does not hold the dossier; it will be created again');
+        } else if (updating && isNotHeld(code, message)) {
+          p.error = forgetHeld(p.progress);
         } else {
           p.error = itemError(code, message);
         }
@@ -208,6 +221,8 @@ export function createDvcqgClient(
           s.p.error ??= new GatewayError('transient', 'DVCQG_NO_ITEM_RESULT', 'dvcqg did not answer for this step', { ambiguous: true });
         } else if (result.data.error_code === DVCQG_ERROR.OK) {
           s.p.progress.remoteSteps.push(s.key);
+        } else if (isNotHeld(result.data.error_code, result.data.message ?? '')) {
+          s.p.error ??= forgetHeld(s.p.progress);
         } else {
           s.p.error ??= itemError(result.data.error_code, result.data.message ?? '');
         }

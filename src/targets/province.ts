@@ -21,6 +21,22 @@ import type { DeliveryOutcome, TargetClient } from './types';
 const STEPS_PER_CALL = 20;
 
 /**
+ * A request that timed out may still be running at the province. Read back too soon, the dossier
+ * would not show its effect yet, and the steps it carries would be sent again and held twice (the
+ * province does not deduplicate them). So the next attempt waits at least as long again as the
+ * request was given.
+ */
+function settleAfterTimeout(error: GatewayError, timeoutMs: number): GatewayError {
+  return new GatewayError(error.errorClass, error.code, error.message, {
+    retryAfterMs: Math.max(error.retryAfterMs ?? 0, timeoutMs),
+    ambiguous: error.ambiguous,
+    ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
+    ...(error.detail !== undefined ? { detail: error.detail } : {}),
+    cause: error.cause,
+  });
+}
+
+/**
  * The provincial dossier system. It is not idempotent: steps are appended as sent and a create can
  * time out after it succeeded. So after any failure whose effect is unknown the delivery is marked
  * uncertain, and the next attempt reads what the province holds and sends only what it lacks.
@@ -189,9 +205,15 @@ export function createProvinceClient(config: ProvinceTargetConfig, fetchImpl?: t
       const id = p.remoteId!;
 
       if (p.remoteFieldsHash !== fieldsHash) {
-        ops.push('update');
         // The fields change here; the status only through its own call, which keeps the province's
-        // rules (a dossier closed there is not reopened by a field update).
+        // rules (a dossier closed there is not reopened by a field update). The body carries a
+        // status all the same, and a clerk may have closed the dossier since we last looked: so its
+        // status is read first, unless this attempt has just read it.
+        if (!ops.includes('read')) {
+          ops.push('read');
+          adoptHeld(p, await read(id));
+        }
+        ops.push('update');
         const held = p.remoteStatus ?? body.TrangThai;
         const res = await call(`/api/v1/hoso/${id}`, { method: 'PUT', json: { ...body, TrangThai: held } });
         if (res.status !== 200) throw failure(res, 'update');
@@ -235,9 +257,10 @@ export function createProvinceClient(config: ProvinceTargetConfig, fetchImpl?: t
       }
       return { id: work.id, progress: p, operations: ops };
     } catch (err) {
-      const error =
+      let error =
         err instanceof GatewayError ? err : new GatewayError('transient', 'PROVINCE_UNEXPECTED', `province delivery failed unexpectedly: ${(err as Error).message}`);
       if (error.ambiguous) p.uncertain = true;
+      if (error.code === 'PROVINCE_TIMEOUT') error = settleAfterTimeout(error, config.timeoutMs);
       return { id: work.id, progress: p, operations: ops, error };
     }
   }
