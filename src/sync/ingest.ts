@@ -42,6 +42,13 @@ export function describeMappingFailure(err: unknown): { code: string; reason: st
   return null;
 }
 
+/**
+ * PostgreSQL's text refuses the NUL character (SQLite's keeps it), so a record holding one would fail
+ * to store on every attempt, and a polled source would retry it for ever. It is refused like any
+ * unreadable record and kept with each NUL shown as U+FFFD.
+ */
+const withoutNul = (text: string) => (text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text);
+
 /** How a dossier is rebuilt from its records: the adapter's fold, then the gateway's own rules. */
 export function decideFor(adapter: Adapter, ctx: NormalizeContext): DecideFn {
   return ({ fragments, current }) => {
@@ -51,11 +58,12 @@ export function decideFor(adapter: Adapter, ctx: NormalizeContext): DecideFn {
 }
 
 export function createIngestor(deps: IngestorDeps): Ingestor {
-  const reject: Ingestor['reject'] = async (source, body, reasonCode, reason, meta = {}) => {
+  const reject: Ingestor['reject'] = async (source, rawBody, reasonCode, reason, meta = {}) => {
+    const body = withoutNul(rawBody);
     await deps.store.rejectRecord({
       source,
-      externalId: meta.externalId,
-      kind: meta.kind,
+      externalId: meta.externalId === undefined ? undefined : withoutNul(meta.externalId),
+      kind: meta.kind === undefined ? undefined : withoutNul(meta.kind),
       reasonCode,
       reason,
       body,
@@ -78,6 +86,11 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
         if (!failure) throw err;
         await reject(source, record.body, failure.code, failure.reason, { externalId: record.externalId || undefined, kind: record.kind });
         return { outcome: 'rejected', reasonCode: failure.code, reason: failure.reason };
+      }
+      if (record.body.includes('\u0000') || mapped.externalId.includes('\u0000')) {
+        const reason = 'the record holds a NUL character, which no text column keeps (kept with each one shown as U+FFFD)';
+        await reject(source, record.body, 'NUL_CHARACTER', reason, { externalId: mapped.externalId, kind: record.kind });
+        return { outcome: 'rejected', reasonCode: 'NUL_CHARACTER', reason };
       }
       const ctx = deps.context(source);
       const sourceTime = mapped.sourceTime ?? record.sourceTime ?? toVnIso(deps.now());

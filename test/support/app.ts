@@ -7,7 +7,7 @@ import { bootstrapAccess } from '../../src/auth/bootstrap';
 import { tokenHash } from '../../src/auth/credentials';
 import { createGateway } from '../../src/gateway';
 import { createLogger } from '../../src/lib/log';
-import type { Role } from '../../src/store/types';
+import type { Role, Store } from '../../src/store/types';
 import { openSqliteStore } from '../../src/store/sqlite/store';
 import { createOperatorService } from '../../src/sync/operator';
 
@@ -28,9 +28,9 @@ export const TEST_CONFIG = {
   },
 };
 
-export async function createTestApp(overrides: { now?: () => number } = {}) {
+export async function createTestApp(overrides: { now?: () => number; store?: Store } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'lienthong-app-'));
-  const store = openSqliteStore({ file: join(dir, 'app.db') });
+  const store = overrides.store ?? openSqliteStore({ file: join(dir, 'app.db') });
   const logs: string[] = [];
   const logger = createLogger((l) => logs.push(l), 'debug');
   const now = overrides.now ?? Date.now;
