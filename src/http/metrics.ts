@@ -30,6 +30,48 @@ export function renderFamilies(families: Family[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** What this module reads of Node's `process`; the underscored calls are the ones prom-client reads too. */
+interface NodeProcess {
+  memoryUsage(): { rss: number; heapTotal: number; heapUsed: number; external: number };
+  getActiveResourcesInfo?(): string[];
+  _getActiveHandles?(): unknown[];
+  _getActiveRequests?(): unknown[];
+}
+
+/**
+ * This instance's own process: memory and what keeps its event loop busy, to see a leak in a long
+ * run. Unlike every other figure these are per instance, not read from the database, and there is
+ * none on a runtime without Node's `process` (Workers): the app imports no `node:*` module, so it
+ * looks the object up at scrape time and leaves the families out when it is missing or refuses.
+ */
+function processFamilies(): Family[] {
+  const proc = (globalThis as { process?: Partial<NodeProcess> }).process;
+  if (typeof proc?.memoryUsage !== 'function') return [];
+  try {
+    const memory = proc.memoryUsage();
+    const gauge = (name: string, help: string, value: number | undefined): Family[] =>
+      value === undefined ? [] : [{ name, help, type: 'gauge', samples: [{ labels: {}, value }] }];
+    const byType = new Map<string, number>();
+    for (const type of proc.getActiveResourcesInfo?.() ?? []) byType.set(type, (byType.get(type) ?? 0) + 1);
+    return [
+      ...gauge('process_resident_memory_bytes', 'Resident memory of this gateway process.', memory.rss),
+      ...gauge('nodejs_heap_size_used_bytes', 'V8 heap in use in this gateway process.', memory.heapUsed),
+      ...gauge('nodejs_heap_size_total_bytes', 'V8 heap reserved by this gateway process.', memory.heapTotal),
+      ...gauge('nodejs_external_memory_bytes', 'Memory held outside the V8 heap (buffers) by this gateway process.', memory.external),
+      ...gauge('nodejs_active_handles', 'Handles (sockets, servers, timers, files) keeping the event loop of this process alive.', proc._getActiveHandles?.().length),
+      ...gauge('nodejs_active_requests', 'Requests (file system, DNS, writes) in flight in this process.', proc._getActiveRequests?.().length),
+      {
+        name: 'nodejs_active_resources',
+        help: 'Resources keeping the event loop of this process alive, by type.',
+        type: 'gauge',
+        samples: [...byType].sort(([a], [b]) => a.localeCompare(b)).map(([type, n]) => ({ labels: { type }, value: n })),
+      },
+    ];
+  } catch {
+    return [];
+  }
+}
+
 export async function renderMetrics(store: Store, now: number, version: string): Promise<string> {
   const [status, stats, drift] = await Promise.all([
     store.syncStatus(now),
@@ -146,6 +188,7 @@ export async function renderMetrics(store: Store, now: number, version: string):
         }, {}),
       ).map(([, g]) => ({ labels: { target: g.target, kind: g.kind }, value: g.n })),
     },
+    ...processFamilies(),
   ];
   return renderFamilies(families);
 }

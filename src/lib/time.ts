@@ -6,6 +6,15 @@ import { MappingError } from './errors';
 
 export const VN_OFFSET_MS = 7 * 3600_000;
 
+/**
+ * A bad time as the reason may quote it: only when it looks like a mistyped time (time characters
+ * with a separator, or the 8 or 14 digits of the compact formats). Anything else (a sender's
+ * columns shifted: a name, an e-mail, a phone number or a personal ID where a date belongs) is
+ * described by its length, since the reason is answered to the sender, stored and listed.
+ */
+const quotable = (value: string) =>
+  (/^[0-9TZ:+\-./ ]{1,40}$/.test(value) && /[:/-]/.test(value)) || /^(\d{8}|\d{14})$/.test(value) ? `"${value}"` : `a text of ${value.length} characters`;
+
 /** A MappingError, so that a source's unreadable time is refused like any other unreadable field. */
 export class TimeFormatError extends MappingError {
   override readonly name: string = 'TimeFormatError';
@@ -13,7 +22,7 @@ export class TimeFormatError extends MappingError {
     readonly value: string,
     readonly expected: string,
   ) {
-    super('BAD_TIME', `"${value.slice(0, 40)}" is not a time in the format ${expected}`);
+    super('BAD_TIME', `${quotable(value)} is not a time in the format ${expected}`);
   }
 }
 
