@@ -49,6 +49,11 @@ describe('every route of the app is public by declaration or protected by role',
   /** The app's clock: moved back only while an already-expired session is being signed in. */
   let offset = 0;
   const sessions = {} as Record<Role, string>;
+  const credentials: Record<Role, [string, string]> = {
+    viewer: ['viewer-user', 'viewer-password-1'],
+    operator: ['operator-user', 'operator-password-1'],
+    admin: ['admin', 'admin-password-1'],
+  };
   let expiredSession = '';
   const signIn = async (username: string, password: string) => {
     const res = await t.app.request('/console/login', {
@@ -155,7 +160,7 @@ describe('every route of the app is public by declaration or protected by role',
     for (const caller of ROLES) {
       for (const [via, headers] of [
         ['token', bearer(t.tokens[caller])],
-        ['session', { cookie: sessions[caller] }],
+        ['session', { cookie: route.endsSession ? await signIn(...credentials[caller]) : sessions[caller] }],
       ] as const) {
         const req = await route.request(fx);
         const res = await t.app.request(req.path, requestInit(route.route, req, headers));

@@ -47,6 +47,30 @@ describe('authentication and roles', () => {
     expect((await t.app.request('/console', { headers: { cookie: forged } })).status).toBe(401);
   });
 
+  it('ends a session on the server at sign-out: a copy of its cookie is refused afterwards', async () => {
+    const login = async () => {
+      const res = await t.app.request('/console/login', {
+        method: 'POST',
+        body: new URLSearchParams({ username: 'admin', password: 'admin-password-1' }),
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' },
+      });
+      expect(res.status).toBe(303);
+      return res.headers.get('set-cookie')!.split(';')[0]!;
+    };
+    const copy = await login();
+    expect((await t.app.request('/api/v1/sync/status', { headers: { cookie: copy } })).status).toBe(200);
+    const out = await t.app.request('/console/logout', { method: 'POST', headers: { cookie: copy, origin: 'http://localhost' } });
+    expect(out.status).toBe(303);
+    expect(out.headers.get('set-cookie')).toMatch(/lienthong_session=;/);
+    expect((await t.app.request('/api/v1/sync/status', { headers: { cookie: copy } })).status).toBe(401);
+    expect((await t.app.request('/console', { headers: { cookie: copy } })).status).toBe(401);
+    // Signing in again afterwards gives a session that works.
+    await new Promise((r) => setTimeout(r, 2));
+    expect((await t.app.request('/api/v1/sync/status', { headers: { cookie: await login() } })).status).toBe(200);
+    const actions = (await t.store.listAudit({ limit: 50 })).map((e) => e.action);
+    expect(actions).toContain('session.logout');
+  });
+
   it('chains every operator and admin action in the audit log, and detects tampering', async () => {
     const json = (body: object) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     await t.as('operator')('/api/v1/deliveries/replay', json({ target: 'province' }));

@@ -36,17 +36,18 @@ async function fromSession(c: Context<AppEnv>): Promise<Principal | null> {
   if (!sessionSecret) return null;
   const value = await getSignedCookie(c, sessionSecret, SESSION_COOKIE);
   if (!value) return null;
-  const [username, expires] = value.split('|');
-  if (!username || !(Number(expires) > now())) return null;
-  const user = await store.getUser(username);
-  if (!user || user.disabledAt !== null) return null;
+  const [username, expires, id] = value.split('|');
+  if (!username || !id || !(Number(expires) > now())) return null;
+  const [user, ended] = await Promise.all([store.getUser(username), store.getSetting(endedKey(id))]);
+  if (!user || user.disabledAt !== null || ended !== null) return null;
   return { name: username, role: user.role, via: 'session' };
 }
 
 export async function startSession(c: Context<AppEnv>, username: string) {
   const { now, sessionSecret } = c.get('deps');
   if (!sessionSecret) throw new ApiError(503, 'NO_SESSIONS', 'console sessions are not configured');
-  await setSignedCookie(c, SESSION_COOKIE, `${username}|${now() + SESSION_HOURS * 3600_000}`, sessionSecret, {
+  const id = crypto.randomUUID();
+  await setSignedCookie(c, SESSION_COOKIE, `${username}|${now() + SESSION_HOURS * 3600_000}|${id}`, sessionSecret, {
     httpOnly: true,
     sameSite: 'Strict',
     path: '/',
@@ -55,7 +56,19 @@ export async function startSession(c: Context<AppEnv>, username: string) {
   });
 }
 
-export const endSession = (c: Context<AppEnv>) => deleteCookie(c, SESSION_COOKIE, { path: '/' });
+const endedKey = (id: string) => `session-ended:${id}`;
+
+/**
+ * Signs the caller out: the cookie is deleted, and the session is marked ended on the server, so a
+ * copy of its cookie is worth nothing afterwards (its other sessions, on other browsers, go on).
+ */
+export async function endSession(c: Context<AppEnv>): Promise<void> {
+  const { store, now, sessionSecret } = c.get('deps');
+  const value = sessionSecret ? await getSignedCookie(c, sessionSecret, SESSION_COOKIE) : false;
+  const id = value ? value.split('|')[2] : undefined;
+  if (id) await store.putSetting(endedKey(id), String(now()));
+  deleteCookie(c, SESSION_COOKIE, { path: '/' });
+}
 
 /** Identifies the caller; anything not public without valid credentials gets 401. */
 export function authenticate(onMissing: (c: Context<AppEnv>, reason: string) => Response | Promise<Response>): MiddlewareHandler<AppEnv> {

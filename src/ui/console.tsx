@@ -90,8 +90,11 @@ export function consoleRoutes() {
     const next = str(form['next']) ?? '/console';
     return c.redirect(next.startsWith('/console') ? next : '/console', 303);
   });
-  ui.post('/logout', (c) => {
-    endSession(c);
+  ui.post('/logout', async (c) => {
+    const { store, now } = c.get('deps');
+    const principal = c.get('principal');
+    await endSession(c);
+    if (principal) await appendAudit(store, { at: now(), actor: principal.name, action: 'session.logout', subject: {} });
     return c.redirect('/console/login', 303);
   });
 

@@ -37,6 +37,8 @@ export interface ProtectedRoute {
   request: (fx: RouteFixtures) => ProtectedRequest | Promise<ProtectedRequest>;
   /** What an admitted caller gets: the route's own answer to that request. */
   admitted: number[];
+  /** The request ends the session it is made with: a test sends it with a session of its own. */
+  endsSession?: true;
 }
 
 /** What the matrix's requests act on, created in the app beforehand by `createRouteFixtures`. */
@@ -78,7 +80,7 @@ export const PROTECTED_ROUTES: readonly ProtectedRoute[] = [
   { route: 'PUT /api/v1/users/:username', role: 'admin', request: () => ({ path: '/api/v1/users/clerk', json: { password: 'long-enough-1', role: 'viewer' } }), admitted: [200] },
   { route: 'GET /api/v1/audit', role: 'admin', request: () => ({ path: '/api/v1/audit' }), admitted: [200] },
 
-  { route: 'POST /console/logout', role: 'viewer', request: () => ({ path: '/console/logout', form: {} }), admitted: [303] },
+  { route: 'POST /console/logout', role: 'viewer', request: () => ({ path: '/console/logout', form: {} }), admitted: [303], endsSession: true },
   { route: 'GET /console', role: 'viewer', request: () => ({ path: '/console' }), admitted: [200] },
   { route: 'GET /console/problems', role: 'viewer', request: () => ({ path: '/console/problems' }), admitted: [200] },
   { route: 'GET /console/dossiers', role: 'viewer', request: () => ({ path: '/console/dossiers?q=HT' }), admitted: [200] },
