@@ -34,7 +34,16 @@ export const TARGET_ORDER: readonly TargetSystem[] = ['province', 'dvcqg'];
 
 type SourceConfig = NonNullable<GatewayConfig['sources'][SourceSystem]>;
 
-export function createGateway(deps: { config: GatewayConfig; store: Store; now: () => number; logger: Logger; owner: string; fetch?: typeof fetch }): Gateway {
+export function createGateway(deps: {
+  config: GatewayConfig;
+  store: Store;
+  now: () => number;
+  logger: Logger;
+  owner: string;
+  fetch?: typeof fetch;
+  /** Told when an accepted change will be due for delivery in `inMs` (the scheduler wakes the workers then). */
+  onDue?: (inMs: number) => void;
+}): Gateway {
   const { config, store, now, logger } = deps;
   const calendar = new WorkingCalendar(config.holidays);
   const enabled = (Object.keys(registry) as SourceSystem[]).flatMap((id) => {
@@ -63,7 +72,7 @@ export function createGateway(deps: { config: GatewayConfig; store: Store; now: 
       deliveryDelayMs: c && 'reorderWindowSeconds' in c ? c.reorderWindowSeconds * 1000 : 0,
     };
   };
-  const ingestor = createIngestor({ store, adapters, context, targets: TARGET_ORDER, now, logger });
+  const ingestor = createIngestor({ store, adapters, context, targets: TARGET_ORDER, now, logger, onDue: deps.onDue });
   const province = createProvinceClient(config.targets.province, deps.fetch);
   const dvcqg = createDvcqgClient(config.targets.dvcqg, config.procedures, deps.fetch);
   const workers = [province, dvcqg].map((client) =>

@@ -54,10 +54,13 @@ export async function startNodeGateway(env: Record<string, string | undefined>, 
   // On a shared database a dead instance's leases simply expire and the others take its work over.
 
   const now = () => Date.now();
-  const gateway = createGateway({ config, store, now, logger, owner });
+  // The scheduler is made from the gateway's workers; until then, a change due has no one to wake.
+  let wakeIn = (_ms: number) => {};
+  const gateway = createGateway({ config, store, now, logger, owner, onDue: (ms) => wakeIn(ms) });
   await gateway.mappings.load();
   const { sessionSecret } = await bootstrapAccess(store, env, logger, now());
   const scheduler = createScheduler({ workers: gateway.workers, pollers: gateway.pollers, tasks: gateway.maintenance, idleMs: config.delivery.idlePollMs, logger });
+  wakeIn = scheduler.wakeIn;
   const app = createApp({
     store,
     config,

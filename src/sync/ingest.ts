@@ -26,6 +26,8 @@ export interface IngestorDeps {
   targets: readonly TargetSystem[];
   now: () => number;
   logger: Logger;
+  /** Told when a change was queued for delivery, due in `inMs`. */
+  onDue?: (inMs: number) => void;
 }
 
 /** The reason a record could not be mapped, in words an operator can act on; never its content. */
@@ -112,6 +114,7 @@ export function createIngestor(deps: IngestorDeps): Ingestor {
         { deliverAfterMs: ctx.deliveryDelayMs ?? 0 },
       );
       crashPoint('after-accept');
+      if (result.outcome === 'changed' && !result.hold) deps.onDue?.(ctx.deliveryDelayMs ?? 0);
       if (result.outcome === 'changed') {
         deps.logger.debug('dossier changed', { source, dossierId: result.dossierId, version: result.version, hold: result.hold ?? null });
       }

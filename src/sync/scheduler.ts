@@ -11,6 +11,8 @@ export interface Scheduler {
   stop(): Promise<void>;
   /** Wakes idle delivery workers (after new work was accepted). */
   nudge(): void;
+  /** Wakes idle delivery workers when work becomes due in `ms` (one timer, at the earliest time asked). */
+  wakeIn(ms: number): void;
 }
 
 export function createScheduler(deps: {
@@ -36,11 +38,28 @@ export function createScheduler(deps: {
       sleepers.add(wake);
     });
 
+  const wakeIdle = () => idleWorkers.forEach((wake) => wake());
+  let wakeTimer: { at: number; timer: ReturnType<typeof setTimeout> } | undefined;
+  const wakeIn = (ms: number) => {
+    if (ms <= 0) return wakeIdle();
+    const at = Date.now() + ms;
+    if (wakeTimer && wakeTimer.at <= at) return;
+    if (wakeTimer) clearTimeout(wakeTimer.timer);
+    const timer = setTimeout(() => {
+      wakeTimer = undefined;
+      wakeIdle();
+    }, ms);
+    (timer as { unref?: () => void }).unref?.();
+    wakeTimer = { at, timer };
+  };
+
   const workerLoop = async (worker: DeliveryWorker) => {
     while (running) {
       let handled = 0;
       try {
         handled = await worker.runOnce();
+        // What one target just took may be what another waits for (the portal follows the province).
+        if (handled > 0) wakeIdle();
       } catch (err) {
         deps.logger.error('delivery round failed', { error: (err as Error).name, message: (err as Error).message.slice(0, 200) });
       }
@@ -76,11 +95,12 @@ export function createScheduler(deps: {
     },
     async stop() {
       running = false;
+      if (wakeTimer) clearTimeout(wakeTimer.timer);
+      wakeTimer = undefined;
       [...idleWorkers, ...idlePollers].forEach((wake) => wake());
       await Promise.all(loops.splice(0));
     },
-    nudge() {
-      idleWorkers.forEach((wake) => wake());
-    },
+    nudge: wakeIdle,
+    wakeIn,
   };
 }
