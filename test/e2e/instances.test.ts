@@ -29,7 +29,7 @@ describe('three instances on PostgreSQL', () => {
       leaseSeconds: LEASE_SECONDS,
       // Two cores carry three instances, the simulators and 2,000 dossiers in 30 s: a land event
       // resent after a slow answer can trail its successor by more than the usual window.
-      reorderWindowSeconds: 20,
+      reorderWindowSeconds: 30,
     });
   });
   afterAll(async () => {
