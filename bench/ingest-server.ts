@@ -8,19 +8,30 @@ import { createApp } from '../src/app';
 import { bootstrapAccess } from '../src/auth/bootstrap';
 import { createGateway } from '../src/gateway';
 import { createLogger } from '../src/lib/log';
+import { describeDatabase, isPostgresUrl } from '../src/store/open';
+import { openPgStore } from '../src/store/pg/store';
 import { openSqliteStore } from '../src/store/sqlite/store';
+import type { Store } from '../src/store/types';
 import { createOperatorService } from '../src/sync/operator';
+import { BENCH_SECURITY_CODE } from './ingest-code';
 
 /**
  * The ingest benchmark's server, in a process of its own so that the load generator does not share
- * its event loop: the real app on a fresh SQLite file (nothing delivered: only ingest is measured),
- * and on the same server a ceiling route that parses the callback and answers without storing.
+ * its event loop: the real app on a fresh store (nothing delivered: only ingest is measured), and on
+ * the same server a ceiling route that parses the callback and answers without storing. The store
+ * is chosen as the gateway chooses it: DATABASE_URL (with LIENTHONG_PG_SCHEMA) for PostgreSQL, else
+ * SQLite in LIENTHONG_DB or a fresh temporary file (BENCH_SYNC sets its synchronous mode).
  * Prints `{"url": ...}` on stderr once listening; logs go to stdout at info level, as in production.
  */
-export const BENCH_SECURITY_CODE = 'bench-security-code';
+export { BENCH_SECURITY_CODE };
 
-const dir = mkdtempSync(join(tmpdir(), 'lienthong-bench-ingest-'));
-const store = openSqliteStore({ file: join(dir, 'bench.db'), ...(process.env['BENCH_SYNC'] ? { synchronous: process.env['BENCH_SYNC'] as 'NORMAL' } : {}) });
+const databaseUrl = process.env['DATABASE_URL'];
+const pgSchema = process.env['LIENTHONG_PG_SCHEMA'] || undefined;
+const postgres = isPostgresUrl(databaseUrl);
+const file = postgres ? '' : process.env['LIENTHONG_DB'] || join(mkdtempSync(join(tmpdir(), 'lienthong-bench-ingest-')), 'bench.db');
+const store: Store = postgres
+  ? await openPgStore({ url: databaseUrl, schema: pgSchema })
+  : openSqliteStore({ file, ...(process.env['BENCH_SYNC'] ? { synchronous: process.env['BENCH_SYNC'] as 'NORMAL' } : {}) });
 const logger = createLogger((line) => process.stdout.write(`${line}\n`), 'info');
 const config = resolveConfig(
   {
@@ -47,7 +58,7 @@ outer.post('/ceiling/land/:code/:event', async (c) => {
 outer.route('/', app);
 
 const server = serve({ fetch: outer.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
-  process.stderr.write(`${JSON.stringify({ url: `http://127.0.0.1:${info.port}`, db: join(dir, 'bench.db') })}\n`);
+  process.stderr.write(`${JSON.stringify({ url: `http://127.0.0.1:${info.port}`, db: describeDatabase({ databaseUrl, file, pgSchema }) })}\n`);
 });
 process.on('SIGTERM', () => {
   server.close();

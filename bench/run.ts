@@ -1,75 +1,61 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { claimRound, type ClaimFigures } from './claim';
-import { ingestRound } from './ingest';
-
-type IngestRound = Awaited<ReturnType<typeof ingestRound>>;
-import { ROOT, median, round } from './lib';
+import { claimBenchmark } from './claim';
+import type { BenchDatabase } from './database';
+import { drainBenchmark } from './drain';
+import { e2eBenchmark } from './e2e';
+import { ingestBenchmark } from './ingest';
+import { ROOT, round } from './lib';
+import type { BenchRow } from './report';
 
 /**
  * `npm run bench`: every benchmark, each figure the median of several rounds and every comparison
  * a ratio measured in the same round. Writes bench/results/latest.json and latest.md and puts the
- * table in the README between its bench markers. `BENCH_ROUNDS` (default 3) and `BENCH_SECONDS`
- * (default 10) shorten or lengthen a run; `BENCH_ONLY=ingest,claim` picks benchmarks.
+ * table in the README between its bench markers.
+ *
+ * - `BENCH_ROUNDS` (default 3) and `BENCH_SECONDS` (default 10) shorten or lengthen a run;
+ * - `BENCH_ONLY=ingest,claim,e2e,drain` picks benchmarks (a partial run leaves the README as it is);
+ * - `BENCH_DATABASES=sqlite,postgres` (default both) picks the stores;
+ * - `BENCH_DRAIN_SIZE` (default 100,000), `BENCH_DRAIN_ROUNDS` (default 1: a full drain takes minutes)
+ *   and `BENCH_DRAIN_DATABASES` (default sqlite; a 100,000 drain on PostgreSQL takes a quarter of an hour here).
  */
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
-const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'ingest,claim').split(','));
+const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'ingest,claim,e2e,drain').split(','));
+const DATABASES = (process.env['BENCH_DATABASES'] ?? 'sqlite,postgres').split(',') as BenchDatabase[];
+const DRAIN_SIZE = Number(process.env['BENCH_DRAIN_SIZE'] ?? 100_000);
+const DRAIN_ROUNDS = Number(process.env['BENCH_DRAIN_ROUNDS'] ?? 1);
+const DRAIN_DATABASES = (process.env['BENCH_DRAIN_DATABASES'] ?? 'sqlite').split(',') as BenchDatabase[];
 
-interface Row {
-  benchmark: string;
-  figure: string;
-  value: string;
-  goal?: string;
-}
-
-const rows: Row[] = [];
+const rows: BenchRow[] = [];
 const results: Record<string, unknown> = {};
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+const started = Date.now();
 
-if (ONLY.has('ingest')) {
-  const rounds: IngestRound[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const r = await ingestRound({ connections: 64, seconds: SECONDS });
-    log(`ingest round ${i + 1}: ${round(r.durable.perSecond)}/s durable, ${round(r.ceiling.perSecond)}/s ceiling`);
-    rounds.push(r);
-  }
-  const m = (f: (r: IngestRound) => number) => median(rounds.map(f));
-  results['ingest'] = { rounds };
-  rows.push(
-    { benchmark: 'Ingest (land callbacks, 64 senders)', figure: 'accepted durably', value: `${round(m((r) => r.durable.perSecond), 0)} /s`, goal: '≥ 3,000 /s' },
-    { benchmark: '', figure: 'no-storage ceiling (same server)', value: `${round(m((r) => r.ceiling.perSecond), 0)} /s` },
-    { benchmark: '', figure: 'ratio durable / ceiling', value: `${round(m((r) => r.ratio) * 100, 0)} %`, goal: '≥ 50 %' },
-    { benchmark: '', figure: 'latency p50 / p99 (durable)', value: `${m((r) => r.durable.p50Ms)} / ${m((r) => r.durable.p99Ms)} ms` },
-    { benchmark: '', figure: 'latency p50 / p99 (ceiling)', value: `${m((r) => r.ceiling.p50Ms)} / ${m((r) => r.ceiling.p99Ms)} ms` },
-    { benchmark: '', figure: 'errors or non-2xx answers', value: String(m((r) => r.durable.errors + r.ceiling.errors)) },
-  );
+async function section(name: string, database: BenchDatabase, run: () => Promise<{ rows: BenchRow[]; results: unknown }>) {
+  const at = Date.now();
+  log(`${name} (${database}) ...`);
+  const r = await run();
+  rows.push(...r.rows);
+  results[`${name}:${database}`] = r.results;
+  log(`${name} (${database}) done in ${round((Date.now() - at) / 1000, 0)} s`);
 }
 
-if (ONLY.has('claim')) {
-  const bySize: Record<number, ClaimFigures[]> = {};
-  for (let i = 0; i < ROUNDS; i++) {
-    for (const size of [10_000, 1_000_000]) {
-      const r = await claimRound(size);
-      log(`claim round ${i + 1}, ${size} rows: ${round(r.provinceMedianUs)} µs province, ${round(r.dvcqgMedianUs)} µs portal`);
-      (bySize[size] ??= []).push(r);
-    }
-  }
-  const m = (size: number, f: (r: ClaimFigures) => number) => median(bySize[size]!.map(f));
-  results['claim'] = bySize;
-  const ratio = median(bySize[1_000_000]!.map((big, i) => big.provinceMedianUs / bySize[10_000]![i]!.provinceMedianUs));
-  const ratioPortal = median(bySize[1_000_000]!.map((big, i) => big.dvcqgMedianUs / bySize[10_000]![i]!.dvcqgMedianUs));
-  rows.push(
-    { benchmark: 'Claim the next 10 deliveries (SQLite)', figure: 'province, 10,000 / 1,000,000 rows', value: `${round(m(10_000, (r) => r.provinceMedianUs), 0)} / ${round(m(1_000_000, (r) => r.provinceMedianUs), 0)} µs` },
-    { benchmark: '', figure: 'national portal (joins the province row), 10,000 / 1,000,000 rows', value: `${round(m(10_000, (r) => r.dvcqgMedianUs), 0)} / ${round(m(1_000_000, (r) => r.dvcqgMedianUs), 0)} µs` },
-    { benchmark: '', figure: 'ratio 1,000,000 / 10,000 (province / portal)', value: `${round(ratio, 2)} / ${round(ratioPortal, 2)}`, goal: '≤ 2' },
-  );
+for (const database of DATABASES) {
+  if (ONLY.has('ingest')) await section('ingest', database, () => ingestBenchmark({ rounds: ROUNDS, seconds: SECONDS, log, database }));
+  if (ONLY.has('claim')) await section('claim', database, () => claimBenchmark({ rounds: ROUNDS, log, database }));
+}
+// End to end and the drain start the whole gateway with the simulators: SQLite is the embedded
+// default and what the other systems are compared with; the drain runs on PostgreSQL when asked.
+if (ONLY.has('e2e')) await section('e2e', 'sqlite', () => e2eBenchmark({ rounds: ROUNDS, seconds: SECONDS, log, database: 'sqlite' }));
+for (const database of DRAIN_DATABASES) {
+  if (ONLY.has('drain')) await section('drain', database, () => drainBenchmark({ rounds: DRAIN_ROUNDS, log, database, size: DRAIN_SIZE }));
 }
 
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ${round(totalmem() / 2 ** 30, 0)} GiB, Node ${process.version}`;
 const table = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; medians of ${ROUNDS} rounds (${SECONDS} s each where timed). \`npm run bench\` to reproduce.`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}; medians of ${ROUNDS} rounds (${SECONDS} s each where timed; the drain ${DRAIN_ROUNDS} round${DRAIN_ROUNDS === 1 ? '' : 's'}). \`npm run bench\` to reproduce (${round((Date.now() - started) / 60_000, 0)} min).`,
   '',
   '| benchmark | figure | value | goal |',
   '|---|---|---|---|',
@@ -84,8 +70,8 @@ const readme = join(ROOT, 'README.md');
 const text = readFileSync(readme, 'utf8');
 const start = '<!-- bench:start -->';
 const end = '<!-- bench:end -->';
-// A partial run (BENCH_ONLY) leaves the README's table as it was.
-if (!process.env['BENCH_ONLY'] && text.includes(start) && text.includes(end)) {
+const partial = ['BENCH_ONLY', 'BENCH_DATABASES', 'BENCH_DRAIN_SIZE', 'BENCH_DRAIN_DATABASES'].some((k) => process.env[k]);
+if (!partial && text.includes(start) && text.includes(end)) {
   writeFileSync(readme, `${text.slice(0, text.indexOf(start) + start.length)}\n${table}\n${text.slice(text.indexOf(end))}`);
 }
 process.stdout.write(`${table}\n`);
