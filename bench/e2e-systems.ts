@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { RunningSandbox } from '../sandbox';
 import { LAND_PROCEDURES, NATIONAL_CATALOG } from '../sandbox/catalog';
 import { sandboxConfigFile, sandboxSecrets } from '../src/runtime/sandbox-mode';
-import { writeJson } from '../test/support/gateway-process';
+import { GATEWAY_NODE_FLAGS, writeJson } from '../test/support/gateway-process';
 import type { BaselineConfig } from './baseline';
 import { benchStorage, type BenchDatabase } from './database';
 import { ROOT, startChild } from './lib';
@@ -86,7 +86,7 @@ async function startGateway(sandbox: RunningSandbox, options: GatewayOptions): P
     ...storage.env,
   };
   const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(ROOT, 'src/runtime/node.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, ...profile, '--import', 'tsx', join(ROOT, 'src/runtime/node.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /**
@@ -129,6 +130,9 @@ export const deliveries = pgTable(
   (t) => [
     uniqueIndex('deliveries_dossier_target').on(t.dossierId, t.target),
     index('deliveries_due').on(t.target, t.state, t.nextAttemptAt),
+    // The claim's own index: only open deliveries, in the order they are claimed, so finding the next
+    // ten stops after ten rows however many are delivered or queued behind them.
+    index('deliveries_open').on(t.target, t.nextAttemptAt, t.id).where(sql`state IN ('pending', 'retrying')`),
   ],
 );
 

@@ -1,0 +1,1 @@
+CREATE INDEX "deliveries_open" ON "deliveries" USING btree ("target","next_attempt_at","id") WHERE state IN ('pending', 'retrying');

@@ -1,0 +1,1 @@
+CREATE INDEX `deliveries_open` ON `deliveries` (`target`,`next_attempt_at`,`id`) WHERE state IN ('pending', 'retrying');
