@@ -7,6 +7,7 @@ import { openPgStore } from '../src/store/pg/store';
 import { openSqliteStore } from '../src/store/sqlite/store';
 import type { Store } from '../src/store/types';
 import type { BenchStorage } from './database';
+import { landReception, landStep } from './ingest-code';
 
 /**
  * The drain benchmark's backlog, written straight into the tables in one transaction (the store's
@@ -25,37 +26,8 @@ export const backlogCode = (i: number) => `${CODE_PREFIX}${String(i).padStart(7,
 /** Land callbacks of one dossier: its reception and two processing steps. */
 function templateEvents(dossierCode: string) {
   return [
-    {
-      kind: 'TiepNhanHoSo',
-      body: {
-        SoBienNhan: dossierCode,
-        MaHoSoMotCua: null,
-        NguoiTiepNhan: 'Lê Thị Hoa',
-        NgayTiepNhan: '2026-03-02T08:15:00',
-        NgayHenTra: '2026-03-16T10:00:00',
-        TinhId: 38,
-        HuyenId: 380,
-        XaId: 16066,
-        DiaChiTaiSan: 'Thôn 3, xã Quảng Phú, tỉnh Thanh Hóa',
-        ThongTinNguoiNopDon: { HoTen: 'Nguyễn Văn An', SoChungMinh: '038085001234', DiaChiChiTiet: 'Thôn 3, xã Quảng Phú', SoDienThoai: '0912345678', Email: null },
-        ThongTinQuyTrinh: { MaQuyTrinh: 'DKBD-CN', TenQuyTrinh: 'Đăng ký biến động do chuyển nhượng' },
-        ThongTinThuaDat: [{ SoThuTuThua: '125', SoHieuBanDo: '12', DienTich: 215.5, DiaChiChiTiet: 'Thôn 3, xã Quảng Phú' }],
-        DanhSachGiayToDinhKem: [{ TenGiayTo: 'Hợp đồng chuyển nhượng', SoBanChinh: 1, SoBanSao: 0, TapTin: { name: 'hop-dong.pdf', url: 'https://vbdlis.example/files/8812' } }],
-        KenhTiepNhan: 1,
-      },
-    },
-    ...[1, 2].map((step) => ({
-      kind: 'ChuyenHoSo',
-      body: {
-        SoBienNhan: dossierCode,
-        MaCanBoChuyen: 'hoalt',
-        MaCanBoNhan: 'tuanpv',
-        MaTrangThai: 'THAM_DINH',
-        NoiDungXuLy: `Chuyển bước ${step}`,
-        NgayChuyen: `2026-03-0${2 + step}T09:00:00`,
-        HanXuLy: '2026-03-06T10:00:00',
-      },
-    })),
+    { kind: 'TiepNhanHoSo', body: landReception(dossierCode, '2026-03-02T08:15:00') },
+    ...[1, 2].map((step) => ({ kind: 'ChuyenHoSo', body: landStep(dossierCode, `Chuyển bước ${step}`, `2026-03-0${2 + step}T09:00:00`) })),
   ];
 }
 

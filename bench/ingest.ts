@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { benchStorage, type BenchDatabase } from './database';
-import { BENCH_SECURITY_CODE } from './ingest-code';
+import { BENCH_SECURITY_CODE, landReception, landStep } from './ingest-code';
 import { median, round, startChild } from './lib';
 import type { BenchRow } from './report';
 
@@ -40,39 +40,8 @@ function body(n: number, run: string, order: IngestOrder): { event: string; json
   const { dossier, step } = position(n, order);
   const code = `BENCH-${run}-${String(dossier).padStart(7, '0')}`;
   const minute = String(n % 60).padStart(2, '0');
-  if (step === 0) {
-    return {
-      event: 'TiepNhanHoSo',
-      json: JSON.stringify({
-        SoBienNhan: code,
-        MaHoSoMotCua: null,
-        NguoiTiepNhan: 'Lê Thị Hoa',
-        NgayTiepNhan: `2026-03-02T01:${minute}:00`,
-        NgayHenTra: '2026-03-16T10:00:00',
-        TinhId: 38,
-        HuyenId: 380,
-        XaId: 16066,
-        DiaChiTaiSan: 'Thôn 3, xã Quảng Phú, tỉnh Thanh Hóa',
-        ThongTinNguoiNopDon: { HoTen: 'Nguyễn Văn An', SoChungMinh: '038085001234', DiaChiChiTiet: 'Thôn 3, xã Quảng Phú', SoDienThoai: '0912345678', Email: null },
-        ThongTinQuyTrinh: { MaQuyTrinh: 'DKBD-CN', TenQuyTrinh: 'Đăng ký biến động do chuyển nhượng' },
-        ThongTinThuaDat: [{ SoThuTuThua: '125', SoHieuBanDo: '12', DienTich: 215.5, DiaChiChiTiet: 'Thôn 3, xã Quảng Phú' }],
-        DanhSachGiayToDinhKem: [{ TenGiayTo: 'Hợp đồng chuyển nhượng', SoBanChinh: 1, SoBanSao: 0, TapTin: { name: 'hop-dong.pdf', url: 'https://vbdlis.example/files/8812' } }],
-        KenhTiepNhan: 1,
-      }),
-    };
-  }
-  return {
-    event: 'ChuyenHoSo',
-    json: JSON.stringify({
-      SoBienNhan: code,
-      MaCanBoChuyen: 'hoalt',
-      MaCanBoNhan: 'tuanpv',
-      MaTrangThai: 'THAM_DINH',
-      NoiDungXuLy: `Chuyển bước ${step}`,
-      NgayChuyen: `2026-03-0${2 + step}T02:${minute}:00`,
-      HanXuLy: '2026-03-06T10:00:00',
-    }),
-  };
+  if (step === 0) return { event: 'TiepNhanHoSo', json: JSON.stringify(landReception(code, `2026-03-02T01:${minute}:00`)) };
+  return { event: 'ChuyenHoSo', json: JSON.stringify(landStep(code, `Chuyển bước ${step}`, `2026-03-0${2 + step}T02:${minute}:00`)) };
 }
 
 export async function loadLand(url: string, prefix: 'ingest' | 'ceiling', connections: number, seconds: number, order: IngestOrder = 'adjacent'): Promise<IngestFigures> {

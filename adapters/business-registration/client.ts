@@ -1,8 +1,7 @@
-import pRetry from 'p-retry';
 import type { BusinessSourceConfig } from '../../contracts';
 import { GatewayError, httpStatusError } from '../../src/lib/errors';
 import { sha256Hex } from '../../src/lib/hash';
-import { createHttpClient, type HttpClient } from '../../src/lib/http';
+import { createHttpClient, retryTransient, type HttpClient } from '../../src/lib/http';
 import { createRateLimiter } from '../../src/lib/rate-limit';
 import { instantMs, toVnIso } from '../../src/lib/time';
 import { XmlRefusedError } from '../../src/lib/xml';
@@ -84,22 +83,9 @@ export function createBusinessPoller(config: BusinessSourceConfig, fetchImpl?: t
   /** Hashes of unreadable list entries already kept for an operator (or read alone instead). */
   const handled = new Set<string>();
 
-  /** Short in-poll retries for transient trouble; what outlasts them fails the poll, and the next poll repeats it. */
-  const retrying = <T>(fn: () => Promise<T>) =>
-    pRetry(fn, {
-      retries: 4,
-      minTimeout: 300,
-      maxTimeout: 5_000,
-      randomize: true,
-      shouldRetry: ({ error }) => error instanceof GatewayError && error.retryable,
-      onFailedAttempt: async ({ error }) => {
-        const wait = error instanceof GatewayError ? error.retryAfterMs : undefined;
-        if (wait) await new Promise((r) => setTimeout(r, Math.min(wait, 60_000)));
-      },
-    });
 
   const page = (ctx: PollContext, from: number, n: number): Promise<ListPage> =>
-    retrying(async () => {
+    retryTransient(async () => {
       try {
         const { xml, response } = await business.call(LIST_OPERATION, { TuThoiDiem: toVnIso(from), Trang: n, KichThuocTrang: config.pageSize }, ctx.fetch);
         return readListPage(xml, response);
@@ -119,7 +105,7 @@ export function createBusinessPoller(config: BusinessSourceConfig, fetchImpl?: t
    */
   async function readAlone(ctx: PollContext, id: string): Promise<ListEntry> {
     try {
-      const xml = await retrying(() => business.get(id, ctx.fetch));
+      const xml = await retryTransient(() => business.get(id, ctx.fetch));
       if (xml === null) return { readable: false, id, xml: '', reason: 'LayHoSo answers KHONG_TIM_THAY: the source does not hold it' };
       return readDossierText(xml);
     } catch (err) {

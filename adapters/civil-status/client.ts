@@ -1,7 +1,6 @@
-import pRetry from 'p-retry';
 import type { CivilStatusSourceConfig } from '../../contracts';
 import { GatewayError, httpStatusError } from '../../src/lib/errors';
-import { createHttpClient, jsonOf, type HttpClient, type HttpRequest, type HttpResponse } from '../../src/lib/http';
+import { createHttpClient, jsonOf, retryTransient, type HttpClient, type HttpRequest, type HttpResponse } from '../../src/lib/http';
 import { createRateLimiter } from '../../src/lib/rate-limit';
 import { formatVnDateTime, instantMs, parseVnDateTime, toVnIso } from '../../src/lib/time';
 import type { PollContext, PollReport, Poller } from '../types';
@@ -87,20 +86,9 @@ export function createCivilStatusPoller(config: CivilStatusSourceConfig, fetchIm
     return res;
   }
 
-  /** Short in-poll retries for transient trouble; what outlasts them fails the poll, and the next poll repeats the window. */
+  /** What outlasts the short in-poll retries fails the poll, and the next poll repeats the window. */
   const withRetry = <T>(ctx: PollContext, fn: () => Promise<T>) =>
-    pRetry(fn, {
-      retries: 4,
-      minTimeout: 300,
-      maxTimeout: 5_000,
-      randomize: true,
-      shouldRetry: ({ error }) => error instanceof GatewayError && error.retryable,
-      onFailedAttempt: async ({ error }) => {
-        const wait = error instanceof GatewayError ? error.retryAfterMs : undefined;
-        if (wait) await new Promise((r) => setTimeout(r, Math.min(wait, 60_000)));
-        ctx.logger.debug('civil-status call failed, retrying', { code: error instanceof GatewayError ? error.code : error.name });
-      },
-    });
+    retryTransient(fn, (error) => ctx.logger.debug('civil-status call failed, retrying', { code: error instanceof GatewayError ? error.code : error.name }));
 
   async function listPage(ctx: PollContext, from: number, to: number, page: number): Promise<ListPage> {
     return withRetry(ctx, async () => {

@@ -1,5 +1,6 @@
 import ky from 'ky';
-import { networkError } from './errors';
+import pRetry from 'p-retry';
+import { GatewayError, networkError } from './errors';
 import { unlimited, type RateLimiter } from './rate-limit';
 
 /**
@@ -75,4 +76,23 @@ export function jsonOf(res: HttpResponse): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A polled source's short in-call retries for transient trouble (retryable GatewayErrors, honouring
+ * Retry-After up to a minute); what outlasts them fails the poll, and the next poll repeats it.
+ */
+export function retryTransient<T>(fn: () => Promise<T>, onRetry?: (error: Error) => void): Promise<T> {
+  return pRetry(fn, {
+    retries: 4,
+    minTimeout: 300,
+    maxTimeout: 5_000,
+    randomize: true,
+    shouldRetry: ({ error }) => error instanceof GatewayError && error.retryable,
+    onFailedAttempt: async ({ error }) => {
+      const wait = error instanceof GatewayError ? error.retryAfterMs : undefined;
+      if (wait) await new Promise((r) => setTimeout(r, Math.min(wait, 60_000)));
+      onRetry?.(error);
+    },
+  });
 }
