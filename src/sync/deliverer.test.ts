@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { deliveryConfig } from '../../contracts';
+import { createLogger } from '../lib/log';
+import type { ClaimedDelivery, DeliveryCompletion, Store } from '../store/types';
+import type { DeliveryOutcome, TargetClient } from '../targets/types';
+import { createDeliveryWorker } from './deliverer';
+
+/**
+ * A round's outcomes are written together (one transaction, one fsync) unless a slow call would
+ * hold the others back for longer than `commitHoldMs`. The store here only records what it is
+ * asked to write; the stores themselves are tested against real databases elsewhere.
+ */
+function claimed(id: number): ClaimedDelivery {
+  return {
+    id,
+    dossierId: id,
+    target: 'province',
+    version: 1,
+    dossier: {} as ClaimedDelivery['dossier'],
+    holdReason: null,
+    attempts: 0,
+    firstFailedAt: null,
+    upstreamCode: null,
+    progress: { remoteId: null, remoteCode: null, remoteStatus: null, remoteFieldsHash: null, remoteSteps: [], uncertain: false },
+  };
+}
+
+function recordingStore(ids: number[], fail = false) {
+  const writes: { at: number; ids: number[] }[] = [];
+  let claims = 0;
+  const store = {
+    async claimDeliveries() {
+      return claims++ === 0 ? ids.map(claimed) : [];
+    },
+    async completeDeliveries(completions: readonly DeliveryCompletion[]) {
+      writes.push({ at: Date.now(), ids: completions.map((c) => c.id) });
+      if (fail && writes.length === 1) throw new Error('disk full');
+    },
+  };
+  return { store: store as unknown as Store, writes };
+}
+
+/** Answers each delivery after the delay its id asks for (none unless listed). */
+function client(delays: Record<number, Promise<void>> = {}): TargetClient {
+  return {
+    target: 'province',
+    batchSize: 1,
+    concurrency: 4,
+    async deliver(work): Promise<DeliveryOutcome[]> {
+      await delays[work[0]!.id];
+      return work.map((w) => ({ id: w.id, progress: { ...w.progress, remoteCode: `C${w.id}` }, operations: ['create'] }));
+    },
+  };
+}
+
+const worker = (store: Store, target: TargetClient, commitHoldMs = 50) =>
+  createDeliveryWorker({
+    store,
+    client: target,
+    config: deliveryConfig.parse({}),
+    owner: 'w1',
+    now: Date.now,
+    logger: createLogger(() => {}),
+    commitHoldMs,
+  });
+
+describe('delivery worker: group commit of a round', () => {
+  it('writes the outcomes of calls that finish together in one store write', async () => {
+    const { store, writes } = recordingStore([1, 2, 3, 4]);
+    expect(await worker(store, client()).runOnce()).toBe(4);
+    expect(writes.map((w) => w.ids.sort())).toEqual([[1, 2, 3, 4]]);
+  });
+
+  it('does not hold finished outcomes behind a slow call for longer than the hold', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const { store, writes } = recordingStore([1, 2, 3, 4]);
+    const round = worker(store, client({ 4: slow }), 30).runOnce();
+    const deadline = Date.now() + 2_000;
+    while (writes.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    // The three fast ones are on record while the fourth call is still out.
+    expect(writes.map((w) => w.ids.sort())).toEqual([[1, 2, 3]]);
+    release();
+    expect(await round).toBe(4);
+    expect(writes.map((w) => w.ids)).toEqual([[1, 2, 3], [4]]);
+  });
+
+  it('a failed write fails the round, and the writes after it are still made', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const { store, writes } = recordingStore([1, 2], true);
+    const round = worker(store, client({ 2: slow }), 10).runOnce();
+    const settled = round.then(
+      () => 'resolved',
+      (e: Error) => e.message,
+    );
+    while (writes.length === 0) await new Promise((r) => setTimeout(r, 5));
+    release();
+    expect(await settled).toBe('disk full');
+    expect(writes.map((w) => w.ids)).toEqual([[1], [2]]);
+  });
+});
