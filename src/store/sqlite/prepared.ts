@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { outboxEntry } from './rows';
+import { outboxEntry, type DeliveryRow } from './rows';
 import * as t from './schema';
 
 /**
@@ -75,5 +75,68 @@ export function acceptStatements(db: BetterSQLite3Database<typeof t>) {
       .set({ status: 'applied', dossierId: s('dossierId') })
       .where(and(ofDossier, eq(t.sourceRecords.status, 'pending')))
       .prepare(),
+  };
+}
+
+/** The delivery columns a finished attempt may write (`completionWrite`): all of them, every time. */
+const COMPLETION_COLUMNS = [
+  'remoteId',
+  'remoteCode',
+  'remoteStatus',
+  'remoteFieldsHash',
+  'remoteSteps',
+  'uncertain',
+  'leaseOwner',
+  'leaseUntil',
+  'updatedAt',
+  'sentVersion',
+  'state',
+  'nextAttemptAt',
+  'pendingSince',
+  'attempts',
+  'firstFailedAt',
+  'lastErrorClass',
+  'lastErrorCode',
+  'lastError',
+  'deliveredAt',
+] as const satisfies readonly (keyof DeliveryRow)[];
+
+/**
+ * The completion path's statements, compiled once for the same reason as the accept path's: built
+ * per call, drizzle's builder was most of a finished delivery's cost on a drain. The update sets
+ * every column a completion may change, the ones it leaves as they are from the row just read.
+ */
+export function completionStatements(db: BetterSQLite3Database<typeof t>) {
+  const update = db
+    .update(t.deliveries)
+    .set(Object.fromEntries(COMPLETION_COLUMNS.map((c) => [c, s(c)])))
+    .where(eq(t.deliveries.id, p('id')))
+    .prepare();
+  return {
+    row: db.select().from(t.deliveries).where(eq(t.deliveries.id, p('id'))).prepare(),
+    insertAttempt: db
+      .insert(t.deliveryAttempts)
+      .values({
+        deliveryId: p('deliveryId'),
+        version: p('version'),
+        startedAt: p('startedAt'),
+        durationMs: p('durationMs'),
+        outcome: p('outcome'),
+        errorClass: p('errorClass'),
+        errorCode: p('errorCode'),
+        message: p('message'),
+        httpStatus: p('httpStatus'),
+        latencyMs: p('latencyMs'),
+        operations: p('operations'),
+      })
+      .prepare(),
+    /** Writes `changes` over `row` (better-sqlite3 binds no booleans: `uncertain` as 0 or 1). */
+    update(row: DeliveryRow, changes: Partial<DeliveryRow>) {
+      const next = { ...row, ...changes };
+      const values: Record<string, unknown> = { id: row.id };
+      for (const c of COMPLETION_COLUMNS) values[c] = next[c];
+      values['uncertain'] = next.uncertain ? 1 : 0;
+      update.run(values);
+    },
   };
 }

@@ -9,7 +9,7 @@ import type { TargetSystem } from '../../../contracts';
 import type { AcceptInput, AcceptResult, ClaimInput, ClaimedDelivery, CurrentDossier, DecideFn, DeliveryCompletion, Store } from '../types';
 import { sqliteAccess } from './access';
 import { sqliteOperations } from './operations';
-import { acceptStatements } from './prepared';
+import { acceptStatements, completionStatements } from './prepared';
 import { sqliteQueries } from './queries';
 import {
   DELIVERY_STATES,
@@ -191,13 +191,14 @@ function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly d
     });
   });
 
+  const done = completionStatements(db);
   const complete = raw.transaction((completions: readonly DeliveryCompletion[], now: number) => {
     for (const c of completions) {
-      const row = db.select().from(t.deliveries).where(eq(t.deliveries.id, c.id)).get();
+      const row = done.row.get({ id: c.id });
       if (!row) continue;
       const write = completionWrite(row, c, now);
-      db.insert(t.deliveryAttempts).values(write.attempt).run();
-      if (write.update) db.update(t.deliveries).set(write.update).where(eq(t.deliveries.id, c.id)).run();
+      done.insertAttempt.run(write.attempt);
+      if (write.update) done.update(row, write.update);
     }
   });
 
