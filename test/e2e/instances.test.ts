@@ -28,8 +28,9 @@ describe('three instances on PostgreSQL', () => {
       rateLimits: false,
       leaseSeconds: LEASE_SECONDS,
       // Two cores carry three instances, the simulators and 2,000 dossiers in 30 s: a land event
-      // resent after a slow answer can trail its successor by more than the usual window.
-      reorderWindowSeconds: 30,
+      // resent after slow answers can trail its successor by more than the usual window. The land
+      // simulator resends after 1, 5 and 30 s: 40 s covers an event whose first two sends failed.
+      reorderWindowSeconds: 40,
     });
   });
   afterAll(async () => {

@@ -9,7 +9,6 @@ import { sqliteQueries } from '../sqlite/queries';
 import {
   changesOf,
   claimStatement,
-  completionWrite,
   deliveryRowUnchanged,
   inClaimOrder,
   outboxEntry,
@@ -20,6 +19,7 @@ import {
   type DeliveryRow,
   type DossierRow,
 } from '../sqlite/rows';
+import { completionWrite } from '../completion';
 import { planVersion } from '../plan';
 import * as t from '../sqlite/schema';
 import { guard, optimistic, runBatch, slices, type D1Db, type Statement } from './batch';

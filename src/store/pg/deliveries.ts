@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { DossierDraft, HoldReason, TargetSystem } from '../../../contracts';
-import { revokedLease } from '../lease';
-import type { ClaimInput, ClaimedDelivery, DeliveryCompletion, DeliveryState, Store } from '../types';
+import { completionWrite } from '../completion';
+import type { ClaimInput, ClaimedDelivery, DeliveryCompletion, Store } from '../types';
 import { all, parseJson, transact, type Db, type Q } from './db';
 import * as t from './schema';
 
@@ -105,82 +105,25 @@ export function pgDeliveries(db: Db): Deliveries {
   };
 
   const complete = async (tx: Q, completions: readonly DeliveryCompletion[], now: number) => {
-    // Locked up front in id order: a new version being queued for one of these rows waits, and two
-    // completions that share rows (a late owner and the one that took over) cannot deadlock.
+    // Locked and read up front in id order, in one round trip: a new version being queued for one of
+    // these rows waits, and two completions that share rows (a late owner and the one that took over)
+    // cannot deadlock. What each completion writes is every store's one rule (`completionWrite`).
     const ids = [...new Set(completions.map((c) => c.id))].sort((a, b) => a - b);
-    await tx.select({ id: t.deliveries.id }).from(t.deliveries).where(inArray(t.deliveries.id, ids)).orderBy(asc(t.deliveries.id)).for('update');
+    const rows = new Map(
+      (await tx.select().from(t.deliveries).where(inArray(t.deliveries.id, ids)).orderBy(asc(t.deliveries.id)).for('update')).map((r) => [r.id, r]),
+    );
+    const attempts: (typeof t.deliveryAttempts.$inferInsert)[] = [];
     for (const c of completions) {
-      const [row] = await tx.select().from(t.deliveries).where(eq(t.deliveries.id, c.id));
+      const row = rows.get(c.id);
       if (!row) continue;
-      const failed = c.error !== undefined;
-      const partial = failed && c.progress.remoteSteps.length > parseJson<string[]>(row.remoteSteps).length;
-      await tx.insert(t.deliveryAttempts).values({
-        deliveryId: c.id,
-        version: c.version,
-        startedAt: c.startedAt,
-        durationMs: Math.round(c.durationMs),
-        outcome: failed ? (partial ? 'partial' : 'failed') : 'delivered',
-        errorClass: c.error?.errorClass ?? null,
-        errorCode: c.error?.code ?? null,
-        message: c.error?.message ?? null,
-        httpStatus: c.error?.httpStatus ?? null,
-        latencyMs: failed || row.pendingSince === null ? null : Math.max(0, now - row.pendingSince),
-        operations: JSON.stringify(c.operations),
-      });
-      // A lease taken over by another worker means this one's view is stale: keep only the attempt.
-      if (row.leaseOwner !== c.owner) {
-        if (row.leaseOwner === revokedLease(c.owner)) await tx.update(t.deliveries).set({ leaseOwner: null, leaseUntil: null }).where(eq(t.deliveries.id, c.id));
-        continue;
-      }
-      const progress = {
-        remoteId: c.progress.remoteId,
-        remoteCode: c.progress.remoteCode,
-        remoteStatus: c.progress.remoteStatus,
-        remoteFieldsHash: c.progress.remoteFieldsHash,
-        remoteSteps: JSON.stringify(c.progress.remoteSteps),
-        uncertain: c.progress.uncertain,
-        leaseOwner: null,
-        leaseUntil: null,
-        updatedAt: now,
-      };
-      const newer = row.wantVersion > c.version;
-      if (!failed) {
-        await tx
-          .update(t.deliveries)
-          .set({
-            ...progress,
-            sentVersion: c.version,
-            state: newer ? 'pending' : 'delivered',
-            // A change accepted during the attempt keeps its delivery delay (the land reorder window).
-            nextAttemptAt: newer ? Math.max(now, row.nextAttemptAt) : now,
-            pendingSince: newer ? row.pendingSince : null,
-            attempts: 0,
-            firstFailedAt: null,
-            lastErrorClass: null,
-            lastErrorCode: null,
-            lastError: null,
-            deliveredAt: newer ? row.deliveredAt : now,
-          })
-          .where(eq(t.deliveries.id, c.id));
-        continue;
-      }
-      const next = c.next ?? { state: 'failed' as const };
-      // New content may cure what an operator would otherwise have to look at.
-      const state: DeliveryState = next.state === 'failed' && newer ? 'pending' : next.state;
-      await tx
-        .update(t.deliveries)
-        .set({
-          ...progress,
-          state,
-          nextAttemptAt: Math.max(next.state === 'retrying' ? next.at : now, newer ? row.nextAttemptAt : 0),
-          attempts: row.attempts + 1,
-          firstFailedAt: row.firstFailedAt ?? c.startedAt,
-          lastErrorClass: c.error!.errorClass,
-          lastErrorCode: c.error!.code,
-          lastError: c.error!.message,
-        })
-        .where(eq(t.deliveries.id, c.id));
+      const write = completionWrite(row, c, now);
+      attempts.push(write.attempt);
+      if (!write.update) continue;
+      await tx.update(t.deliveries).set(write.update).where(eq(t.deliveries.id, c.id));
+      // A later completion of the same row in this batch reads what this one wrote.
+      rows.set(c.id, { ...row, ...write.update });
     }
+    if (attempts.length) await tx.insert(t.deliveryAttempts).values(attempts);
   };
 
   return {

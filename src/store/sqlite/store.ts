@@ -15,13 +15,13 @@ import {
   DELIVERY_STATES,
   changesOf,
   claimStatement,
-  completionWrite,
   inClaimOrder,
   parseJson,
   releaseUpdates,
   toClaimed,
   toCurrentDossier,
 } from './rows';
+import { completionWrite } from '../completion';
 import { planVersion } from '../plan';
 import * as t from './schema';
 
