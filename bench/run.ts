@@ -46,9 +46,13 @@ for (const database of DATABASES) {
   if (ONLY.has('ingest')) await section('ingest', database, () => ingestBenchmark({ rounds: ROUNDS, seconds: SECONDS, log, database }));
   if (ONLY.has('claim')) await section('claim', database, () => claimBenchmark({ rounds: ROUNDS, log, database }));
 }
-// End to end and the drain start the whole gateway with the simulators: SQLite is the embedded
-// default and what the other systems are compared with; the drain runs on both stores.
-if (ONLY.has('e2e')) await section('e2e', 'sqlite', () => e2eBenchmark({ rounds: ROUNDS, seconds: SECONDS, log, database: 'sqlite' }));
+// End to end and the drain start the whole gateway with the simulators. On SQLite, the embedded
+// default, the gateway is compared with the baseline and Node-RED; on PostgreSQL with the baseline
+// (neither stores anything: a second Node-RED run would only repeat the first).
+for (const database of DATABASES) {
+  const systems = database === 'postgres' ? (['gateway', 'baseline'] as const) : undefined;
+  if (ONLY.has('e2e')) await section('e2e', database, () => e2eBenchmark({ rounds: ROUNDS, seconds: SECONDS, log, database, ...(systems ? { systems } : {}) }));
+}
 for (const database of DRAIN_DATABASES) {
   if (ONLY.has('drain')) await section('drain', database, () => drainBenchmark({ rounds: DRAIN_ROUNDS, log, database, size: DRAIN_SIZE }));
 }
