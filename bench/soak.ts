@@ -148,7 +148,7 @@ async function load(world: World): Promise<{ generated: number }> {
 }
 
 const all = (world: World): Check => {
-  const parts = [checkCivilStatus(world.sandbox), checkLand(world.sandbox), checkBusiness(world.sandbox)];
+  const parts = [checkCivilStatus(world.sandbox), checkLand(world.sandbox, world.landReorderWindowSeconds), checkBusiness(world.sandbox)];
   return {
     expectedHeld: parts.reduce((n, p) => n + p.expectedHeld, 0),
     expectedNotHeld: parts.reduce((n, p) => n + p.expectedNotHeld, 0),

@@ -51,6 +51,8 @@ export interface LandPush {
   attempt: number;
   /** Real time (epoch ms) the attempt began. */
   startedAt: number;
+  /** Real time (epoch ms) it ended: the answer read, or given up on. */
+  endedAt: number;
   outcome: PushOutcome;
   /** The HTTP status, when an answer arrived. */
   status?: number;
@@ -246,7 +248,7 @@ export function createPusher(config: PusherConfig) {
       result = await send(path, event.body, fault);
     }
     if (generation !== mine) return;
-    log.push({ eventId: event.id, soBienNhan: event.soBienNhan, event: event.event, copy: d.copy, attempt: n, startedAt, ...result, ...(fault ? { fault: fault.kind } : {}) });
+    log.push({ eventId: event.id, soBienNhan: event.soBienNhan, event: event.event, copy: d.copy, attempt: n, startedAt, endedAt: Date.now(), ...result, ...(fault ? { fault: fault.kind } : {}) });
 
     if (n === 1 && d.copy === 'original') release(event.soBienNhan, event.id, true);
     if (result.outcome === 'acknowledged') {

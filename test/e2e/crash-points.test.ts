@@ -54,7 +54,7 @@ const REORDER_WINDOW_SECONDS = 8;
 const PG_LEASE_SECONDS = 3;
 
 function checkAll(world: World): Check {
-  const checks = [checkCivilStatus, checkLand, checkBusiness].map((check) => check(world.sandbox));
+  const checks = [checkCivilStatus(world.sandbox), checkLand(world.sandbox, world.landReorderWindowSeconds), checkBusiness(world.sandbox)];
   return {
     expectedHeld: checks.reduce((n, c) => n + c.expectedHeld, 0),
     expectedNotHeld: checks.reduce((n, c) => n + c.expectedNotHeld, 0),

@@ -57,7 +57,7 @@ describe('land end to end, with faults and across SIGKILL', () => {
     }
     await generating;
     await land.whenIdle(120_000);
-    const check = await waitDelivered('every land dossier delivered', () => checkLand(world.sandbox), 150_000);
+    const check = await waitDelivered('every land dossier delivered', () => checkLand(world.sandbox, world.landReorderWindowSeconds), 150_000);
     const seconds = (Date.now() - started) / 1000;
     console.log(`land e2e with faults and two SIGKILLs: ${check.expectedHeld} dossiers delivered to both targets in ${seconds.toFixed(1)} s (${(check.expectedHeld / seconds).toFixed(1)}/s)`);
     expect(check.expectedHeld).toBeGreaterThan(100);
@@ -73,7 +73,7 @@ describe('land end to end, with faults and across SIGKILL', () => {
 
     // Nothing moves afterwards: no late duplicate, no second copy.
     await new Promise((r) => setTimeout(r, 3_000));
-    expect(checkLand(world.sandbox).problems).toEqual([]);
+    expect(checkLand(world.sandbox, world.landReorderWindowSeconds).problems).toEqual([]);
 
     // The bad bodies were kept for an operator, with their reasons; the wrong code left nothing.
     const cookie = await signIn(gateway.url, 'admin', E2E_ADMIN_PASSWORD);
@@ -86,7 +86,7 @@ describe('land end to end, with faults and across SIGKILL', () => {
     expect(leaks(gateway.logs, [code, ...Object.values(sandboxSecrets(world.sandbox))])).toEqual([]);
 
     // The check itself sees a duplicated step and a wrong status.
-    const tampered = tamperedProblems(world.sandbox, 'land', () => checkLand(world.sandbox));
+    const tampered = tamperedProblems(world.sandbox, 'land', () => checkLand(world.sandbox, world.landReorderWindowSeconds));
     expect(tampered.some((p) => p.includes('province steps'))).toBe(true);
     expect(tampered.some((p) => p.includes('portal TrangThaiHoSo'))).toBe(true);
   });

@@ -57,6 +57,8 @@ const planted = Object.fromEntries(PLANTED.map((p) => [p.kind, p.value])) as Rec
 const REFUSED_BY_PORTAL = ['HT-380-2603-990001', 'HT-380-2603-990002'];
 const birth = JSON.parse(readFileSync(new URL('../../adapters/civil-status/fixtures/civil-status-birth.json', import.meta.url), 'utf8')) as CivilStatusDetail;
 
+const LAND_REORDER_WINDOW_SECONDS = 3;
+
 describe('secrets and personal data stay out of logs, metrics and error bodies (all three sources)', () => {
   let sandbox: RunningSandbox;
   let proxies: RecordingProxy[];
@@ -79,7 +81,7 @@ describe('secrets and personal data stay out of logs, metrics and error bodies (
     proxies = await Promise.all([sandbox.province.url, sandbox.dvcqg.url, sandbox.civilStatus.url].map(startRecordingProxy));
     const [province, dvcqg, civilStatus] = proxies as [RecordingProxy, RecordingProxy, RecordingProxy];
     dir = mkdtempSync(join(tmpdir(), 'lienthong-secrets-'));
-    const file = sandboxConfigFile(sandbox, { pollIntervalSeconds: 1, startFrom: '2026-01-01T00:00:00+07:00', reorderWindowSeconds: 3 });
+    const file = sandboxConfigFile(sandbox, { pollIntervalSeconds: 1, startFrom: '2026-01-01T00:00:00+07:00', reorderWindowSeconds: LAND_REORDER_WINDOW_SECONDS });
     const config = {
       ...file,
       sources: {
@@ -187,7 +189,7 @@ describe('secrets and personal data stay out of logs, metrics and error bodies (
     // Everything delivered that can be: land and business in full, civil-status but the portal's refusals.
     const refusedCodes = new Set(REFUSED_BY_PORTAL);
     const remaining = () => [
-      ...checkLand(sandbox).problems,
+      ...checkLand(sandbox, LAND_REORDER_WINDOW_SECONDS).problems,
       ...checkBusiness(sandbox).problems,
       ...checkCivilStatus(sandbox).problems.filter((p) => !(refusedCodes.has(p.split(':')[0]!) && p.endsWith('not held by the national portal'))),
     ];

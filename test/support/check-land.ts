@@ -1,6 +1,6 @@
 import type { RunningSandbox } from '../../sandbox';
 import { LAND_PROCEDURES, NATIONAL_CATALOG } from '../../sandbox/catalog';
-import { checkSource, vnTimes, type Check, type Expected } from './world';
+import { checkSource, vnTimes, type Check, type Expected, type PushedSteps } from './world';
 
 /** What the targets must hold of the land system's dossiers (sources/land.md, canonical.md). */
 const EVENT_STATUS: Record<string, number> = { TiepNhanHoSo: 2, ChuyenHoSo: 4, YeuCauBoSungHoSo: 5, NhanBoSungHoSo: 4, GuiKetQuaThue: 6 };
@@ -9,8 +9,22 @@ type Body = Record<string, unknown>;
 /** .NET `DateTime` in UTC without an offset -> epoch ms. */
 const utcNaive = (value: unknown) => Date.parse(`${String(value)}Z`);
 
-export function checkLand(sandbox: RunningSandbox): Check {
+/** When each event first reached the gateway: its first attempt sent, the end of its first acknowledged one. */
+function arrivals(sandbox: RunningSandbox) {
+  const byEvent = new Map<number, { sent: number; acknowledged: number }>();
+  for (const p of sandbox.land.sim.state.pushes()) {
+    const a = byEvent.get(p.eventId) ?? { sent: Infinity, acknowledged: Infinity };
+    if (p.outcome !== 'not-sent') a.sent = Math.min(a.sent, p.startedAt);
+    if (p.outcome === 'acknowledged') a.acknowledged = Math.min(a.acknowledged, p.endedAt);
+    byEvent.set(p.eventId, a);
+  }
+  return byEvent;
+}
+
+/** `reorderWindowSeconds`: the gateway's land reorder window (a step later than it may follow its successor). */
+export function checkLand(sandbox: RunningSandbox, reorderWindowSeconds: number): Check {
   const office = sandbox.credentials.land.office;
+  const reached = arrivals(sandbox);
   const expected = sandbox.land.sim.state.dossiers().map((src): Expected | { code: string; notHeld: string } => {
     if (!Object.hasOwn(LAND_PROCEDURES, src.maQuyTrinh)) return { code: src.soBienNhan, notHeld: 'unmapped' };
     const national = LAND_PROCEDURES[src.maQuyTrinh]!;
@@ -29,9 +43,15 @@ export function checkLand(sandbox: RunningSandbox): Check {
     const results = end ? ((end.body as unknown as Body)['DanhSachGiayToKetQua'] as unknown as Body[] | null) ?? [] : [];
     const supplements = src.events.filter((e) => e.event === 'YeuCauBoSungHoSo').length;
     const received = vnTimes(reception.at);
+    const pushed: PushedSteps = {
+      firstSentAt: src.events.map((e) => reached.get(e.id)?.sent ?? Infinity),
+      acknowledgedAt: src.events.map((e) => reached.get(e.id)?.acknowledged ?? Infinity),
+      reorderWindowMs: reorderWindowSeconds * 1000,
+    };
     return {
       code: src.soBienNhan,
       steps: src.events.map((e) => `${Math.floor(e.at / 1000)}|${statusOf(e)}`),
+      pushed,
       province: { TrangThai: status, MaTTHC: national, NgayTiepNhan: received.province, MaDonViTiepNhan: office.code, LoaiDoiTuong: 0 },
       portal: {
         MaTTHC: national,

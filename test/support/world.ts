@@ -30,6 +30,8 @@ export interface World {
   gateway?: GatewayProcess;
   /** Every gateway process started, running or not. */
   gateways: GatewayProcess[];
+  /** The gateways' land reorder window. */
+  landReorderWindowSeconds: number;
   /**
    * Starts (or restarts) a gateway on the world's database and points the land system at it; with
    * `balanced`, the land system pushes through a round-robin balancer over every running instance.
@@ -72,7 +74,8 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     business: f ? { faults: { ...f, seed: f.seed + 5 } } : {},
   });
   const dir = mkdtempSync(join(tmpdir(), 'lienthong-e2e-'));
-  const file = sandboxConfigFile(sandbox, { pollIntervalSeconds: 1, startFrom: '2026-01-01T00:00:00+07:00', reorderWindowSeconds: options.reorderWindowSeconds ?? E2E_LAND_REORDER_WINDOW_SECONDS });
+  const landReorderWindowSeconds = options.reorderWindowSeconds ?? E2E_LAND_REORDER_WINDOW_SECONDS;
+  const file = sandboxConfigFile(sandbox, { pollIntervalSeconds: 1, startFrom: '2026-01-01T00:00:00+07:00', reorderWindowSeconds: landReorderWindowSeconds });
   const config = {
     ...file,
     sources: {
@@ -102,6 +105,7 @@ export async function createWorld(options: WorldOptions = {}): Promise<World> {
     sandbox,
     dir,
     gateways: [],
+    landReorderWindowSeconds,
     async startGateway(env = {}) {
       const gateway = await startGatewayProcess({
         env: { LIENTHONG_CONFIG: configPath, ...database, LIENTHONG_ADMIN_PASSWORD: E2E_ADMIN_PASSWORD, LOG_LEVEL: 'debug', ...sandboxSecrets(sandbox), ...env },
@@ -148,10 +152,44 @@ export interface Expected {
   steps: string[];
   /** When given, the province steps' NoiDungXuLy, in order. */
   stepContents?: string[];
+  /** For a source that pushes its events: when each step (in `steps` order) reached the gateway. */
+  pushed?: PushedSteps;
   province: Record<string, unknown>;
   portal: Record<string, unknown>;
   /** Extra checks on the portal's record (lists, optional fields). */
   portalCheck?(n: PortalView): string[];
+}
+
+/**
+ * When each step of a pushed dossier reached the gateway (wall clock, epoch ms, in `steps` order):
+ * its event's first attempt that was sent, and the end of its first acknowledged attempt (Infinity
+ * if none was); and how long the gateway holds a change back so that overtaken events fall in place.
+ */
+export interface PushedSteps {
+  firstSentAt: number[];
+  acknowledgedAt: number[];
+  reorderWindowMs: number;
+}
+
+/**
+ * The province keeps steps in the order received, so a step that reaches the gateway after a later
+ * one's reorder window has let that one go can only follow it (the gateway reports it as drift).
+ * The held order passes when it holds each expected step exactly once and every inversion is such
+ * a step: acknowledged more than the window after the later step was first sent. Any change to the
+ * dossier only restarts the window, so the gateway cannot have let the later step go any sooner.
+ */
+export function onlyLateStepsOutOfOrder(held: readonly string[], expected: readonly string[], pushed: PushedSteps): boolean {
+  if ([...held].sort().join(',') !== [...expected].sort().join(',')) return false;
+  const rank = new Map<string, number>();
+  expected.forEach((k, i) => rank.has(k) || rank.set(k, i));
+  for (let i = 0; i < held.length; i++) {
+    for (let j = i + 1; j < held.length; j++) {
+      const later = rank.get(held[i]!)!;
+      const earlier = rank.get(held[j]!)!;
+      if (later > earlier && pushed.acknowledgedAt[earlier]! <= pushed.firstSentAt[later]! + pushed.reorderWindowMs) return false;
+    }
+  }
+  return true;
 }
 
 /**
@@ -184,7 +222,8 @@ export function checkSource(sandbox: RunningSandbox, system: string, expected: r
     }
     const p = held[0]!;
     const steps = p.TienTrinh.map((s) => `${epochSecond(String(s['ThoiDiemXuLy']))}|${s['TrangThai']}`);
-    if (steps.join(',') !== e.steps.join(',')) problems.push(`${e.code}: province steps [${steps.join(', ')}] instead of [${e.steps.join(', ')}]`);
+    const inOrder = steps.join(',') === e.steps.join(',') || (e.pushed !== undefined && onlyLateStepsOutOfOrder(steps, e.steps, e.pushed));
+    if (!inOrder) problems.push(`${e.code}: province steps [${steps.join(', ')}] instead of [${e.steps.join(', ')}]`);
     const contents = p.TienTrinh.map((s) => String(s['NoiDungXuLy']));
     if (e.stepContents && contents.join('\n') !== e.stepContents.join('\n')) problems.push(`${e.code}: province step contents differ from the source's`);
     for (const [field, value] of Object.entries(e.province)) {
