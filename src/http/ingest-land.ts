@@ -36,7 +36,15 @@ function message(code: string, reason: string): string {
 
 /** Reads at most `limit` bytes; reports whether the body was longer. */
 async function readLimited(c: Context<AppEnv>, limit: number): Promise<{ bytes: Uint8Array; tooLarge: boolean }> {
-  const declared = Number(c.req.header('content-length'));
+  const length = c.req.header('content-length');
+  const declared = Number(length);
+  if (length !== undefined && Number.isSafeInteger(declared) && declared <= limit) {
+    // A declared length within the limit bounds what a server reads (Node's HTTP parser and workerd
+    // stop there), so the body is read whole, on the runtime's fast path: building a web stream for
+    // it was a tenth of an accepted callback's cost. In-process callers are not bound by it: checked.
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    return bytes.byteLength > limit ? { bytes: bytes.subarray(0, limit), tooLarge: true } : { bytes, tooLarge: false };
+  }
   const stream = c.req.raw.body;
   if (!stream) return { bytes: new Uint8Array(), tooLarge: false };
   const chunks: Uint8Array[] = [];

@@ -21,6 +21,21 @@ export function stableStringify(value: unknown): string {
   return `${out}}`;
 }
 
+/**
+ * `stableStringify({ ...value, version })` for any version, with the rest serialized once: deciding
+ * whether a dossier changed and writing its next version need the same text under two versions.
+ */
+export function stringifyWithVersion(value: Record<string, unknown>): (version: number) => string {
+  const keys = Object.keys(value).filter((k) => k !== 'version' && value[k] !== undefined);
+  keys.push('version');
+  keys.sort();
+  const at = keys.indexOf('version');
+  const parts = keys.map((k) => (k === 'version' ? '' : `${JSON.stringify(k)}:${stableStringify(value[k])}`));
+  const before = parts.slice(0, at).join(',');
+  const after = parts.slice(at + 1).join(',');
+  return (version) => `{${before}${before ? ',' : ''}"version":${JSON.stringify(version)}${after ? ',' : ''}${after}}`;
+}
+
 const encoder = new TextEncoder();
 
 /**

@@ -1,5 +1,5 @@
 import type { CanonicalStatus } from '../../contracts';
-import { stableStringify } from '../lib/hash';
+import { stableStringify, stringifyWithVersion } from '../lib/hash';
 import type { CurrentDossier, Decision } from './types';
 
 /** The dossier row's columns besides its identity and creation time, alike in every store's schema. */
@@ -29,12 +29,13 @@ export type VersionPlan =
 /** Whether a decision changes the dossier and, if so, its next version as stored. */
 export function planVersion(decision: Extract<Decision, { kind: 'dossier' }>, current: CurrentDossier | null, now: number): VersionPlan {
   const holdReason = decision.hold?.reason ?? null;
+  const withVersion = stringifyWithVersion(decision.dossier as unknown as Record<string, unknown>);
   const stored = current && (current.storedCanonical ?? stableStringify(current.canonical));
-  if (current && holdReason === current.holdReason && stableStringify({ ...decision.dossier, version: current.version }) === stored) {
+  if (current && holdReason === current.holdReason && withVersion(current.version) === stored) {
     return { kind: 'unchanged' };
   }
   const version = (current?.version ?? 0) + 1;
-  const canonical = stableStringify({ ...decision.dossier, version });
+  const canonical = withVersion(version);
   const d = decision.dossier;
   return {
     kind: 'changed',
