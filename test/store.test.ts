@@ -145,6 +145,33 @@ for (const harness of [sqliteHarness(), pgHarness(), d1Harness()] as Harness[]) 
       expect((await store.acceptSourceRecord({ ...record('C-7', 'IN_PROGRESS'), externalId: 'C-7' }, byStatus, TARGETS)).outcome).toBe('changed');
     });
 
+    it('accepts records of one dossier arriving together: each stored once, a repeat recognized, one that fails refused alone', async () => {
+      const bodies = ['ACCEPTED', 'IN_PROGRESS', 'IN_PROGRESS', 'RESULT_READY'];
+      // Source times in the bodies' order: the fold's order whichever record a store writes first.
+      const at = (i: number) => `2026-03-02T09:0${i}:00+07:00`;
+      const minutes = [0, 1, 1, 2];
+      const together = await Promise.all(bodies.map((b, i) => store.acceptSourceRecord(record('G', b, at(minutes[i]!)), byStatus, TARGETS)));
+      // The two equal records: one stored, the other recognized (which one, a concurrent store decides).
+      expect([together[1]!.outcome, together[2]!.outcome].filter((o) => o === 'duplicate')).toHaveLength(1);
+      expect(together.filter((r) => r.outcome === 'changed').length).toBeGreaterThan(0);
+      const view = await store.getDossierView('civil-status', 'G');
+      expect(view?.records).toHaveLength(3);
+      expect(view?.dossier.status).toBe('RESULT_READY');
+      expect(view?.deliveries.map((d) => d.wantVersion)).toEqual([view?.version, view?.version]);
+      // SQLite writes a batch's records of one dossier first and rebuilds it once.
+      if (harness.name === 'sqlite') expect(view?.versions).toHaveLength(1);
+
+      const failsOnBad: DecideFn = (input) => {
+        if (input.fragments.some((f) => (f.fragment as { body: string }).body === 'BAD')) throw new Error('this record cannot be decided');
+        return byStatus(input);
+      };
+      const mixed = await Promise.allSettled(['ACCEPTED', 'BAD', 'IN_PROGRESS'].map((b, i) => store.acceptSourceRecord(record('H', b, at(i)), failsOnBad, TARGETS)));
+      expect(mixed.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      const h = await store.getDossierView('civil-status', 'H');
+      expect(h?.records.map((r) => r.contentHash)).toEqual(['hash-ACCEPTED', 'hash-IN_PROGRESS']);
+      expect(h?.dossier.status).toBe('IN_PROGRESS');
+    });
+
     it('recognizes a repeated record and content that changes nothing', async () => {
       await store.acceptSourceRecord(record('X', 'IN_PROGRESS'), byStatus, TARGETS);
       expect((await store.acceptSourceRecord(record('X', 'IN_PROGRESS'), byStatus, TARGETS)).outcome).toBe('duplicate');

@@ -27,14 +27,21 @@ export function changesOf(result: unknown): number {
   return r?.changes ?? r?.meta?.changes ?? 0;
 }
 
-export const toCurrentDossier = (row: DossierRow): CurrentDossier => ({
-  id: row.id,
-  version: row.version,
-  status: row.status as CanonicalStatus,
-  canonical: parseJson<DossierDraft>(row.canonical),
-  holdReason: row.holdReason as HoldReason | null,
-  storedCanonical: row.canonical,
-});
+export function toCurrentDossier(row: DossierRow): CurrentDossier {
+  let canonical: DossierDraft | undefined;
+  return {
+    id: row.id,
+    version: row.version,
+    status: row.status as CanonicalStatus,
+    // Parsed only when read: deciding a change compares the stored text, and needs the parsed
+    // dossier only when a late event would move a final status back.
+    get canonical() {
+      return (canonical ??= parseJson<DossierDraft>(row.canonical));
+    },
+    holdReason: row.holdReason as HoldReason | null,
+    storedCanonical: row.canonical,
+  };
+}
 
 /**
  * The transactional outbox: a new version queued for one target, as an upsert. `dossierId` may be

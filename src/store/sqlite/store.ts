@@ -70,64 +70,98 @@ function cachingStatements(raw: Database.Database, limit = 512): Database.Databa
   return raw;
 }
 
+const recordValues = (input: AcceptInput) => ({
+  source: input.source,
+  externalId: input.externalId,
+  kind: input.kind,
+  sourceTime: input.sourceTime,
+  sourceTimeMs: input.sourceTimeMs,
+  contentHash: input.contentHash,
+  marker: input.marker ?? null,
+  body: input.body,
+  fragment: JSON.stringify(input.fragment),
+  receivedAt: input.receivedAt,
+});
+
 function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly db: Db; readonly raw: Database.Database } {
   const q = acceptStatements(db);
 
   const accept = raw.transaction((input: AcceptInput, decide: DecideFn, targets: readonly TargetSystem[], delayMs: number): AcceptResult => {
-    const inserted = q.insertRecord.get({
-      source: input.source,
-      externalId: input.externalId,
-      kind: input.kind,
-      sourceTime: input.sourceTime,
-      sourceTimeMs: input.sourceTimeMs,
-      contentHash: input.contentHash,
-      marker: input.marker ?? null,
-      body: input.body,
-      fragment: JSON.stringify(input.fragment),
-      receivedAt: input.receivedAt,
-    });
+    const inserted = q.insertRecord.get(recordValues(input));
     if (!inserted) return { outcome: 'duplicate' };
 
     return { ...apply(input.source, input.externalId, inserted.id, decide, targets, input.receivedAt, delayMs), recordId: inserted.id };
   });
 
+  /** Several records of one dossier (same source, so the same decide, targets and delay): all stored, then one rebuild. */
+  const acceptTogether = raw.transaction((batch: readonly Parameters<typeof accept>[]): AcceptResult[] => {
+    const ids = batch.map(([input]) => q.insertRecord.get(recordValues(input))?.id);
+    const last = ids.findLastIndex((id) => id !== undefined);
+    if (last < 0) return batch.map(() => ({ outcome: 'duplicate' }));
+    const [input, decide, targets, delayMs] = batch[last]!;
+    const applied = apply(input.source, input.externalId, ids[last]!, decide, targets, input.receivedAt, delayMs);
+    return ids.map((recordId) => (recordId === undefined ? { outcome: 'duplicate' } : { ...applied, recordId }));
+  });
+
   /**
    * Group commit: the accepts that arrive while one is being written wait for the next turn of the
-   * event loop and are then written together in one transaction, each in its own savepoint (so one
-   * that fails takes nothing else with it), and made durable by one fsync instead of one each. A
-   * caller's promise settles only after that commit, so "accepted" still means on disk.
+   * event loop and are then written together in one transaction, each dossier's in a savepoint of
+   * its own (so one that fails takes nothing else with it), and made durable by one fsync instead of
+   * one each. Records of one dossier in a batch are stored and then rebuilt into it once; if that
+   * fails, each is tried on its own. A caller's promise settles only after the commit, so
+   * "accepted" still means on disk.
    */
   const groupCommit = (() => {
-    type Job = { args: Parameters<typeof accept>; resolve(r: AcceptResult): void; reject(e: unknown): void };
+    type Args = Parameters<typeof accept>;
+    type Job = { args: Args; resolve(r: AcceptResult): void; reject(e: unknown): void };
+    type Outcome = { ok: true; value: AcceptResult } | { ok: false; error: unknown };
     let queue: Job[] = [];
+    const alone = (job: Job): Outcome => {
+      try {
+        // Nested in the batch's transaction, better-sqlite3 runs this as a savepoint.
+        return { ok: true, value: accept(...job.args) };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    };
+    const together = (jobs: readonly Job[]): Outcome[] => {
+      if (jobs.length > 1) {
+        try {
+          return acceptTogether(jobs.map((j) => j.args)).map((value) => ({ ok: true, value }));
+        } catch {
+          // Rolled back to its savepoint: each record on its own finds the one that fails.
+        }
+      }
+      return jobs.map(alone);
+    };
     const flush = () => {
       const jobs = queue;
       queue = [];
-      const outcomes: ({ ok: true; value: AcceptResult } | { ok: false; error: unknown })[] = [];
+      const byDossier = new Map<string, Job[]>();
+      for (const job of jobs) {
+        const key = `${job.args[0].source}\u0000${job.args[0].externalId}`;
+        const group = byDossier.get(key);
+        if (group) group.push(job);
+        else byDossier.set(key, [job]);
+      }
+      const outcomes = new Map<Job, Outcome>();
       try {
         raw.transaction(() => {
-          for (const job of jobs) {
-            try {
-              // Nested in the batch's transaction, better-sqlite3 runs this as a savepoint.
-              outcomes.push({ ok: true, value: accept(...job.args) });
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-            }
-          }
+          for (const group of byDossier.values()) together(group).forEach((o, i) => outcomes.set(group[i]!, o));
         }).immediate();
       } catch (error) {
         // The commit itself failed: nothing of the batch is stored.
         for (const job of jobs) job.reject(error);
         return;
       }
-      jobs.forEach((job, i) => {
-        const o = outcomes[i]!;
+      for (const job of jobs) {
+        const o = outcomes.get(job)!;
         if (o.ok) job.resolve(o.value);
         else job.reject(o.error);
-      });
+      }
     };
     return {
-      accept: (...args: Parameters<typeof accept>) =>
+      accept: (...args: Args) =>
         new Promise<AcceptResult>((resolve, reject) => {
           if (queue.push({ args, resolve, reject }) === 1) setImmediate(flush);
         }),
