@@ -503,6 +503,21 @@ describe('store (postgres, several instances on one schema)', () => {
     expect(view.deliveries.map((d) => [d.target, d.wantVersion])).toEqual(TARGETS.map((t) => [t, view.version]));
   });
 
+  it('accepts batches sharing dossiers at both instances at once, in opposite orders, without a deadlock or a lost record', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `B${i}`);
+    const at = (n: number) => new Date(Date.parse('2026-03-02T02:00:00Z') + n * 60_000).toISOString();
+    // Each instance gets three records of every dossier, one instance in the opposite dossier order.
+    const batch = (store: PgStore, order: string[], offset: number) =>
+      order.flatMap((id) => [0, 1, 2].map((n) => store.acceptSourceRecord({ ...record(id, 'IN_PROGRESS', at(offset + n)), externalId: id, contentHash: `${id}-${offset + n}` }, decideFor(id), TARGETS)));
+    const results = await Promise.all([...batch(a, ids, 0), ...batch(b, [...ids].reverse(), 3)]);
+    expect(results.every((r) => r.outcome === 'changed' || r.outcome === 'unchanged')).toBe(true);
+    for (const id of ids) {
+      const view = (await b.getDossierView('civil-status', id))!;
+      expect(view.records.map((r) => r.status)).toEqual(Array(6).fill('applied'));
+      expect(view.versions.map((v) => v.version)).toEqual(Array.from({ length: view.version }, (_, i) => i + 1));
+    }
+  });
+
   it('lets another instance take over a delivery whose lease expired, and ignores the first owner afterwards', async () => {
     await a.acceptSourceRecord(record('X', 'IN_PROGRESS'), byStatus, TARGETS);
     const base = { target: 'province' as const, leaseMs: 1_000, limit: 10 };

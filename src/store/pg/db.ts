@@ -19,6 +19,19 @@ export async function all<T extends Record<string, unknown>>(q: Q, query: SQL): 
 export const num = (v: unknown): number => Number(v);
 export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
+/** Rows as one array per column, for statements that read their rows from `unnest($1::type[], ...)`. */
+export function columns<T>(rows: readonly T[], pick: (row: T) => unknown[]): unknown[][] {
+  const out: unknown[][] = [];
+  for (const row of rows) pick(row).forEach((v, i) => (out[i] ??= []).push(v));
+  return out;
+}
+
+/** A statement written with $1, $2, ... placeholders (shared with the raw driver) as drizzle SQL. */
+export function withParams(text: string, values: readonly unknown[]): SQL {
+  const parts = text.split(/\$(\d+)/);
+  return sql.join(parts.map((part, i) => (i % 2 ? sql`${sql.param(values[Number(part) - 1])}` : sql.raw(part))));
+}
+
 export function parseJson<T>(text: string | null): T {
   return (text === null ? null : JSON.parse(text)) as T;
 }
@@ -37,6 +50,7 @@ export type Lock = ReturnType<typeof locker>;
 
 /** serialization_failure, deadlock_detected: PostgreSQL undid the whole transaction, so it may simply run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
+export const isRetryable = (err: unknown) => RETRYABLE.has(sqlState(err) ?? '');
 
 function sqlState(err: unknown): string | undefined {
   for (let e = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
@@ -55,7 +69,7 @@ export async function transact<T>(db: Db, work: (tx: Q) => Promise<T>, config?: 
     try {
       return await db.transaction(work, config);
     } catch (err) {
-      if (attempt >= 5 || !RETRYABLE.has(sqlState(err) ?? '')) throw err;
+      if (attempt >= 5 || !isRetryable(err)) throw err;
     }
   }
 }

@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { DossierDraft, HoldReason, TargetSystem } from '../../../contracts';
 import { completionWrite } from '../completion';
 import type { ClaimInput, ClaimedDelivery, DeliveryCompletion, Store } from '../types';
-import { all, parseJson, transact, type Db, type Q } from './db';
+import { all, columns, parseJson, transact, withParams, type Db, type Q } from './db';
 import * as t from './schema';
 
 /**
@@ -11,27 +11,26 @@ import * as t from './schema';
  */
 type Deliveries = Pick<Store, 'claimDeliveries' | 'completeDeliveries' | 'releaseLeases'>;
 
+/**
+ * The outbox upsert, one row per (dossier, target, version, now, due) in the array parameters $1..$5.
+ * A delivered, failed or dead delivery starts afresh for the new change; a retrying one keeps its
+ * backoff so a struggling target is not hammered (and the change its delay).
+ */
+export const QUEUE_DELIVERIES = `
+  INSERT INTO deliveries (dossier_id, target, state, want_version, pending_since, next_attempt_at, created_at, updated_at)
+  SELECT d, t, 'pending', v, n, due, n, n FROM unnest($1::int[], $2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS u(d, t, v, n, due)
+  ON CONFLICT (dossier_id, target) DO UPDATE SET
+    want_version = EXCLUDED.want_version,
+    state = CASE WHEN deliveries.state = 'retrying' THEN 'retrying' ELSE 'pending' END,
+    next_attempt_at = CASE WHEN deliveries.state = 'retrying' THEN GREATEST(deliveries.next_attempt_at, EXCLUDED.next_attempt_at) ELSE EXCLUDED.next_attempt_at END,
+    pending_since = COALESCE(deliveries.pending_since, EXCLUDED.pending_since),
+    attempts = CASE WHEN deliveries.state IN ('failed','dead') THEN 0 ELSE deliveries.attempts END,
+    first_failed_at = CASE WHEN deliveries.state IN ('failed','dead') THEN NULL ELSE deliveries.first_failed_at END,
+    updated_at = EXCLUDED.updated_at`;
+
 /** Called inside the operation that wrote the dossier's new version, so both commit together. */
 export async function queueDeliveries(tx: Q, dossierId: number, version: number, targets: readonly TargetSystem[], now: number, due: number) {
-  for (const target of targets) {
-    await tx
-      .insert(t.deliveries)
-      .values({ dossierId, target, state: 'pending', wantVersion: version, pendingSince: now, nextAttemptAt: due, createdAt: now, updatedAt: now })
-      .onConflictDoUpdate({
-        target: [t.deliveries.dossierId, t.deliveries.target],
-        set: {
-          wantVersion: version,
-          // A delivered, failed or dead delivery starts afresh for the new change; a retrying one
-          // keeps its backoff so a struggling target is not hammered (and the change its delay).
-          state: sql`CASE WHEN ${t.deliveries.state} = 'retrying' THEN 'retrying' ELSE 'pending' END`,
-          nextAttemptAt: sql`CASE WHEN ${t.deliveries.state} = 'retrying' THEN GREATEST(${t.deliveries.nextAttemptAt}, ${due}::bigint) ELSE ${due}::bigint END`,
-          pendingSince: sql`COALESCE(${t.deliveries.pendingSince}, ${now}::bigint)`,
-          attempts: sql`CASE WHEN ${t.deliveries.state} IN ('failed','dead') THEN 0 ELSE ${t.deliveries.attempts} END`,
-          firstFailedAt: sql`CASE WHEN ${t.deliveries.state} IN ('failed','dead') THEN NULL ELSE ${t.deliveries.firstFailedAt} END`,
-          updatedAt: now,
-        },
-      });
-  }
+  await tx.execute(withParams(QUEUE_DELIVERIES, columns(targets, (target) => [dossierId, target, version, now, due])));
 }
 
 export function pgDeliveries(db: Db): Deliveries {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { HoldReason } from '../../../contracts';
 import type { DeliveryState, SourceStatus, Store, SyncStatus, TargetStatus } from '../types';
+import { pgAcceptBatcher } from './accept-batch';
 import { pgAccess } from './access';
 import { SNAPSHOT, all, locker, num, numOrNull, transact, type Db, type Q } from './db';
 import { pgDeliveries } from './deliveries';
@@ -84,6 +85,8 @@ async function migrateInto(pool: pg.Pool, schema: string) {
 function createPgStore(db: Db, pool: pg.Pool, schema: string): PgStore {
   const lock = locker(schema);
   const { apply, lockDossier, ...dossiers } = pgDossiers(db, lock);
+  const acceptOne = dossiers.acceptSourceRecord;
+  const acceptBatched = pgAcceptBatcher(pool, schema, (j) => acceptOne(j.input, j.decide, j.targets, { deliverAfterMs: j.delayMs }));
   let closed = false;
   return {
     dialect: 'postgres' as const,
@@ -91,6 +94,7 @@ function createPgStore(db: Db, pool: pg.Pool, schema: string): PgStore {
     pool,
     schema,
     ...dossiers,
+    acceptSourceRecord: (input, decide, targets, options = {}) => acceptBatched({ input, decide, targets, delayMs: options.deliverAfterMs ?? 0 }),
     ...pgDeliveries(db),
     ...pgPolling(db),
     ...pgOperations(db, lock, lockDossier, apply),
