@@ -1,6 +1,40 @@
-import type { CanonicalStatus } from '../../contracts';
+import type { CanonicalStatus, DossierDraft, HoldReason } from '../../contracts';
 import { stableStringify, stringifyWithVersion } from '../lib/hash';
-import type { CurrentDossier, Decision } from './types';
+import type { AcceptInput, CurrentDossier, Decision } from './types';
+
+/** A source record's row as every store writes it: waiting ('pending') until its dossier is rebuilt. */
+export const recordColumns = (input: AcceptInput) => ({
+  source: input.source,
+  externalId: input.externalId,
+  kind: input.kind,
+  sourceTime: input.sourceTime,
+  sourceTimeMs: input.sourceTimeMs,
+  contentHash: input.contentHash,
+  marker: input.marker ?? null,
+  body: input.body,
+  fragment: JSON.stringify(input.fragment),
+  status: 'pending' as const,
+  receivedAt: input.receivedAt,
+});
+
+/**
+ * The current dossier from its stored row. Its JSON is parsed only when read: deciding a change
+ * compares the stored text, and needs the parsed dossier only when a late event would move a
+ * final status back.
+ */
+export function currentDossier(row: { id: number; version: number; status: string; holdReason: string | null; canonical: string }): CurrentDossier {
+  let canonical: DossierDraft | undefined;
+  return {
+    id: row.id,
+    version: row.version,
+    status: row.status as CanonicalStatus,
+    get canonical() {
+      return (canonical ??= JSON.parse(row.canonical) as DossierDraft);
+    },
+    holdReason: row.holdReason as HoldReason | null,
+    storedCanonical: row.canonical,
+  };
+}
 
 /** The dossier row's columns besides its identity and creation time, alike in every store's schema. */
 export interface DossierColumns {

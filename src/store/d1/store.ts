@@ -15,12 +15,11 @@ import {
   parseJson,
   releaseUpdates,
   toClaimed,
-  toCurrentDossier,
   type DeliveryRow,
   type DossierRow,
 } from '../sqlite/rows';
 import { completionWrite } from '../completion';
-import { planVersion } from '../plan';
+import { currentDossier, planVersion, recordColumns } from '../plan';
 import * as t from '../sqlite/schema';
 import { guard, optimistic, runBatch, slices, type D1Db, type Statement } from './batch';
 import { migrateD1, type BundledMigration } from './migrate';
@@ -74,7 +73,7 @@ function createD1Store(db: D1Db): Store {
       ])) as [{ id: number }[], { id: number; kind: string; sourceTimeMs: number; fragment: string | null }[], DossierRow[]];
       if (input && duplicates.length > 0) return { outcome: 'duplicate' };
 
-      const current = dossiers[0] ? toCurrentDossier(dossiers[0]) : null;
+      const current = dossiers[0] ? currentDossier(dossiers[0]) : null;
       const fragments: StoredFragment[] = stored.map((r) => ({ ...r, fragment: parseJson<unknown>(r.fragment) }));
       if (input) {
         // Where the record will sort once stored: after every record of the same source time (its id
@@ -96,19 +95,7 @@ function createD1Store(db: D1Db): Store {
         writes.push(
           db
             .insert(t.sourceRecords)
-            .values({
-              source,
-              externalId,
-              kind: input.kind,
-              sourceTime: input.sourceTime,
-              sourceTimeMs: input.sourceTimeMs,
-              contentHash: input.contentHash,
-              marker: input.marker ?? null,
-              body: input.body,
-              fragment: JSON.stringify(input.fragment),
-              status: 'pending',
-              receivedAt: input.receivedAt,
-            })
+            .values(recordColumns(input))
             .returning({ id: t.sourceRecords.id }),
         );
       }

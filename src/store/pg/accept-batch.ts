@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import type { CanonicalStatus, DossierDraft, HoldReason, TargetSystem } from '../../../contracts';
-import { planVersion, type DossierColumns } from '../plan';
+import type { HoldReason, TargetSystem } from '../../../contracts';
+import { currentDossier, planVersion, recordColumns, type DossierColumns } from '../plan';
 import type { AcceptInput, AcceptResult, CurrentDossier, DecideFn, StoredFragment } from '../types';
 import { columns, isRetryable, parseJson } from './db';
 import { QUEUE_DELIVERIES } from './deliveries';
@@ -132,20 +132,6 @@ interface Dossier {
 
 type CurrentRow = { id: number; source: string; external_id: string; version: number; status: string; hold_reason: string | null; canonical: string };
 
-function toCurrent(row: CurrentRow): CurrentDossier {
-  let canonical: DossierDraft | undefined;
-  return {
-    id: row.id,
-    version: row.version,
-    status: row.status as CanonicalStatus,
-    get canonical() {
-      return (canonical ??= parseJson<DossierDraft>(row.canonical));
-    },
-    holdReason: row.hold_reason as HoldReason | null,
-    storedCanonical: row.canonical,
-  };
-}
-
 const dossierColumns = (r: DossierColumns) => [r.sourceCode, r.version, r.status, r.holdReason, r.holdDetail, r.nationalCode, r.localCode, r.receivedAtMs, r.canonical];
 
 async function acceptBatch(client: pg.PoolClient, schema: string, jobs: readonly BatchJob[]): Promise<AcceptResult[]> {
@@ -159,7 +145,10 @@ async function acceptBatch(client: pg.PoolClient, schema: string, jobs: readonly
   const inserted = await client.query<{ id: number; source: string; external_id: string; content_hash: string }>({
     name: 'lt_batch_insert_records',
     text: INSERT_RECORDS,
-    values: columns(jobs, ({ input: i }) => [i.source, i.externalId, i.kind, i.sourceTime, i.sourceTimeMs, i.contentHash, i.marker ?? null, i.body, JSON.stringify(i.fragment), i.receivedAt]),
+    values: columns(jobs, ({ input }) => {
+      const r = recordColumns(input);
+      return [r.source, r.externalId, r.kind, r.sourceTime, r.sourceTimeMs, r.contentHash, r.marker, r.body, r.fragment, r.receivedAt];
+    }),
   });
   const idByContent = new Map(inserted.rows.map((r) => [`${keyOf(r.source, r.external_id)}\u0000${r.content_hash}`, r.id]));
   // The same content twice in one batch is stored once: the first job gets it, the others are duplicates.
@@ -184,7 +173,7 @@ async function acceptBatch(client: pg.PoolClient, schema: string, jobs: readonly
     dossiers.get(keyOf(r.source, r.external_id))!.fragments.push({ id: r.id, kind: r.kind, sourceTimeMs: Number(r.source_time_ms), fragment: parseJson<unknown>(r.fragment) });
   }
   const current = await client.query<CurrentRow>({ name: 'lt_batch_current', text: CURRENT, values: keys });
-  for (const r of current.rows) dossiers.get(keyOf(r.source, r.external_id))!.current = toCurrent(r);
+  for (const r of current.rows) dossiers.get(keyOf(r.source, r.external_id))!.current = currentDossier({ ...r, holdReason: r.hold_reason });
 
   type Change = { dossier: Dossier; version: number; canonical: string; row: DossierColumns; recordId: number; now: number; due: number; targets: readonly TargetSystem[] };
   const created: Change[] = [];

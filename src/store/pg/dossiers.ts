@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
-import type { CanonicalStatus, DossierDraft, HoldReason, SourceSystem, TargetSystem } from '../../../contracts';
-import { planVersion } from '../plan';
+import type { DossierDraft, HoldReason, SourceSystem, TargetSystem } from '../../../contracts';
+import { currentDossier, planVersion, recordColumns } from '../plan';
 import type { AcceptInput, AcceptResult, CurrentDossier, DecideFn, DossierView, Store } from '../types';
 import { SNAPSHOT, parseJson, transact, type Db, type Lock, type Q } from './db';
 import { queueDeliveries } from './deliveries';
@@ -29,15 +29,7 @@ async function readCurrent(tx: Q, source: string, externalId: string): Promise<C
     .select()
     .from(t.dossiers)
     .where(and(eq(t.dossiers.source, source), eq(t.dossiers.externalId, externalId)));
-  if (!row) return null;
-  return {
-    id: row.id,
-    version: row.version,
-    status: row.status as CanonicalStatus,
-    canonical: parseJson<DossierDraft>(row.canonical),
-    holdReason: row.holdReason as HoldReason | null,
-    storedCanonical: row.canonical,
-  };
+  return row ? currentDossier(row) : null;
 }
 
 export function pgDossiers(db: Db, lock: Lock): Dossiers {
@@ -92,19 +84,7 @@ export function pgDossiers(db: Db, lock: Lock): Dossiers {
         await lockDossier(tx, input.source, input.externalId);
         const [inserted] = await tx
           .insert(t.sourceRecords)
-          .values({
-            source: input.source,
-            externalId: input.externalId,
-            kind: input.kind,
-            sourceTime: input.sourceTime,
-            sourceTimeMs: input.sourceTimeMs,
-            contentHash: input.contentHash,
-            marker: input.marker ?? null,
-            body: input.body,
-            fragment: JSON.stringify(input.fragment),
-            status: 'pending',
-            receivedAt: input.receivedAt,
-          })
+          .values(recordColumns(input))
           .onConflictDoNothing()
           .returning({ id: t.sourceRecords.id });
         if (!inserted) return { outcome: 'duplicate' as const };

@@ -1,7 +1,7 @@
 import { eq, isNotNull, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
-import type { CanonicalStatus, DossierDraft, HoldReason, TargetSystem } from '../../../contracts';
-import type { ClaimInput, ClaimedDelivery, CurrentDossier, DeliveryState } from '../types';
+import type { DossierDraft, HoldReason, TargetSystem } from '../../../contracts';
+import type { ClaimInput, ClaimedDelivery, DeliveryState } from '../types';
 import * as t from './schema';
 
 /**
@@ -27,21 +27,6 @@ export function changesOf(result: unknown): number {
   return r?.changes ?? r?.meta?.changes ?? 0;
 }
 
-export function toCurrentDossier(row: DossierRow): CurrentDossier {
-  let canonical: DossierDraft | undefined;
-  return {
-    id: row.id,
-    version: row.version,
-    status: row.status as CanonicalStatus,
-    // Parsed only when read: deciding a change compares the stored text, and needs the parsed
-    // dossier only when a late event would move a final status back.
-    get canonical() {
-      return (canonical ??= parseJson<DossierDraft>(row.canonical));
-    },
-    holdReason: row.holdReason as HoldReason | null,
-    storedCanonical: row.canonical,
-  };
-}
 
 /**
  * The transactional outbox: a new version queued for one target, as an upsert. `dossierId` may be

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TargetSystem } from '../../../contracts';
-import type { AcceptInput, AcceptResult, ClaimInput, ClaimedDelivery, CurrentDossier, DecideFn, DeliveryCompletion, Store } from '../types';
+import type { AcceptInput, AcceptResult, ClaimInput, ClaimedDelivery, DecideFn, DeliveryCompletion, Store } from '../types';
 import { sqliteAccess } from './access';
 import { sqliteOperations } from './operations';
 import { acceptStatements, completionStatements } from './prepared';
@@ -19,10 +19,9 @@ import {
   parseJson,
   releaseUpdates,
   toClaimed,
-  toCurrentDossier,
 } from './rows';
 import { completionWrite } from '../completion';
-import { planVersion } from '../plan';
+import { currentDossier, planVersion, recordColumns } from '../plan';
 import * as t from './schema';
 
 export const SQLITE_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -70,24 +69,12 @@ function cachingStatements(raw: Database.Database, limit = 512): Database.Databa
   return raw;
 }
 
-const recordValues = (input: AcceptInput) => ({
-  source: input.source,
-  externalId: input.externalId,
-  kind: input.kind,
-  sourceTime: input.sourceTime,
-  sourceTimeMs: input.sourceTimeMs,
-  contentHash: input.contentHash,
-  marker: input.marker ?? null,
-  body: input.body,
-  fragment: JSON.stringify(input.fragment),
-  receivedAt: input.receivedAt,
-});
 
 function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly db: Db; readonly raw: Database.Database } {
   const q = acceptStatements(db);
 
   const accept = raw.transaction((input: AcceptInput, decide: DecideFn, targets: readonly TargetSystem[], delayMs: number): AcceptResult => {
-    const inserted = q.insertRecord.get(recordValues(input));
+    const inserted = q.insertRecord.get(recordColumns(input));
     if (!inserted) return { outcome: 'duplicate' };
 
     return { ...apply(input.source, input.externalId, inserted.id, decide, targets, input.receivedAt, delayMs), recordId: inserted.id };
@@ -95,7 +82,7 @@ function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly d
 
   /** Several records of one dossier (same source, so the same decide, targets and delay): all stored, then one rebuild. */
   const acceptTogether = raw.transaction((batch: readonly Parameters<typeof accept>[]): AcceptResult[] => {
-    const ids = batch.map(([input]) => q.insertRecord.get(recordValues(input))?.id);
+    const ids = batch.map(([input]) => q.insertRecord.get(recordColumns(input))?.id);
     const last = ids.findLastIndex((id) => id !== undefined);
     if (last < 0) return batch.map(() => ({ outcome: 'duplicate' }));
     const [input, decide, targets, delayMs] = batch[last]!;
@@ -181,7 +168,7 @@ function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly d
     const key = { source, externalId };
     const fragments = q.fragments.all(key).map((r) => ({ ...r, fragment: parseJson<unknown>(r.fragment) }));
     const row = q.current.get(key);
-    const current = row ? toCurrentDossier(row) : null;
+    const current = row ? currentDossier(row) : null;
     const decision = decide({ fragments, current });
     if (decision.kind === 'pending') return { outcome: 'pending' };
 
