@@ -69,7 +69,6 @@ function cachingStatements(raw: Database.Database, limit = 512): Database.Databa
   return raw;
 }
 
-
 function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly db: Db; readonly raw: Database.Database } {
   const q = acceptStatements(db);
 
