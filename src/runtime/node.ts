@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createScheduler } from '../sync/scheduler';
 import { loadConfigFile } from './config-file';
+import { createUndiciFetch } from './undici-fetch';
 
 /**
  * The Node entry: configuration -> store -> HTTP server + scheduler. With no LIENTHONG_CONFIG it
@@ -56,7 +57,8 @@ export async function startNodeGateway(env: Record<string, string | undefined>, 
   const now = () => Date.now();
   // The scheduler is made from the gateway's workers; until then, a change due has no one to wake.
   let wakeIn = (_ms: number) => {};
-  const gateway = createGateway({ config, store, now, logger, owner, onDue: (ms) => wakeIn(ms) });
+  const transport = createUndiciFetch();
+  const gateway = createGateway({ config, store, now, logger, owner, fetch: transport, onDue: (ms) => wakeIn(ms) });
   await gateway.mappings.load();
   const { sessionSecret } = await bootstrapAccess(store, env, logger, now());
   const scheduler = createScheduler({ workers: gateway.workers, pollers: gateway.pollers, tasks: gateway.maintenance, idleMs: config.delivery.idlePollMs, logger });
@@ -93,6 +95,7 @@ export async function startNodeGateway(env: Record<string, string | undefined>, 
       // Whatever this instance still held becomes another's at once (and is checked at its target).
       if (shared) await store.releaseLeases(owner);
       await store.close();
+      await transport.close();
       await sandbox?.close();
     },
   };
