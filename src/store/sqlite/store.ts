@@ -3,6 +3,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { mkdirSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TargetSystem } from '../../../contracts';
@@ -23,13 +24,19 @@ import {
 import { completionWrite } from '../completion';
 import { currentDossier, planVersion, recordColumns } from '../plan';
 import * as t from './schema';
+import { durableAfterEach, walSync } from './wal-sync';
 
 export const SQLITE_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
 
 export interface SqliteStoreOptions {
   file: string;
-  /** FULL survives power loss; NORMAL survives a killed process. */
+  /**
+   * FULL survives power loss: nothing leaves the store before the log holding it is on disk (the
+   * fsync made off the event loop, see `walSync`). NORMAL survives a killed process.
+   */
   synchronous?: 'FULL' | 'NORMAL';
+  /** How the log is synced under FULL (a test holds it to see that answers wait for it). */
+  syncLog?: (log: FileHandle) => Promise<void>;
 }
 
 type Db = BetterSQLite3Database<typeof t>;
@@ -38,11 +45,14 @@ export function openSqliteStore(options: SqliteStoreOptions): Store & { readonly
   if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
   const raw = new Database(options.file);
   raw.pragma('journal_mode = WAL');
-  raw.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  // FULL is kept by syncing the log off the event loop; SQLite's own syncs are those of NORMAL.
+  const synced = options.file !== ':memory:' && (options.synchronous ?? 'FULL') === 'FULL';
+  raw.pragma(`synchronous = ${synced ? 'NORMAL' : (options.synchronous ?? 'FULL')}`);
   raw.pragma('busy_timeout = 5000');
   const db = drizzle(cachingStatements(raw), { schema: t });
   migrate(db, { migrationsFolder: SQLITE_MIGRATIONS });
-  return createSqliteStore(db, raw);
+  const store = createSqliteStore(db, raw);
+  return synced ? durableAfterEach(store, walSync(raw, options.file, options.syncLog)) : store;
 }
 
 /**
