@@ -100,3 +100,69 @@ describe('delivery worker: group commit of a round', () => {
     expect(writes.map((w) => w.ids)).toEqual([[1], [2]]);
   });
 });
+
+/** A store with `due` deliveries waiting; each claim takes what it may, oldest first. */
+function queueStore(due: number) {
+  const waiting = Array.from({ length: due }, (_, i) => i + 1);
+  const claims: number[] = [];
+  const written: number[] = [];
+  const store = {
+    async claimDeliveries({ limit }: { limit: number }) {
+      const ids = waiting.splice(0, limit);
+      claims.push(ids.length);
+      return ids.map(claimed);
+    },
+    async completeDeliveries(completions: readonly DeliveryCompletion[]) {
+      written.push(...completions.map((c) => c.id));
+    },
+  };
+  return { store: store as unknown as Store, claims, written };
+}
+
+describe('delivery worker: the pipeline keeps call slots busy', () => {
+  it('refills freed slots while a slow call is still out, claiming once a quarter of the slots is free', async () => {
+    const held = new Map<number, () => void>();
+    const slow: Record<number, Promise<void>> = {};
+    for (const id of [1, 2, 3, 4, 5, 6, 7, 8]) slow[id] = new Promise<void>((r) => held.set(id, r));
+    const target = { ...client(slow), concurrency: 4 };
+    const { store, claims, written } = queueStore(8);
+    const w = worker(store, target, 5);
+    const settled: number[] = [];
+    w.pipeline!.onSettled(() => settled.push(written.length));
+
+    expect(await w.pipeline!.fill()).toBe(4); // 1..4 out
+    expect(await w.pipeline!.fill()).toBe(0); // no slot free: no claim made
+    expect(claims).toEqual([4]);
+    held.get(1)!();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(written).toEqual([1]);
+    // One slot of four is a quarter: it is claimed for at once, while 2, 3 and 4 are still out.
+    expect(await w.pipeline!.fill()).toBe(1);
+    expect(claims).toEqual([4, 1]);
+    for (const id of [2, 3, 4, 5]) held.get(id)!();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await w.pipeline!.fill()).toBe(3); // 6, 7, 8
+    for (const id of [6, 7, 8]) held.get(id)!();
+    await w.pipeline!.drain();
+    expect(written.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(settled).toHaveLength(8);
+  });
+
+  it('with eight slots it waits for two to free before claiming again', async () => {
+    const held = new Map<number, () => void>();
+    const slow: Record<number, Promise<void>> = {};
+    for (let id = 1; id <= 10; id++) slow[id] = new Promise<void>((r) => held.set(id, r));
+    const { store, claims } = queueStore(10);
+    const w = worker(store, { ...client(slow), concurrency: 8 }, 5);
+    expect(await w.pipeline!.fill()).toBe(8);
+    held.get(1)!();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await w.pipeline!.fill()).toBe(0);
+    held.get(2)!();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await w.pipeline!.fill()).toBe(2);
+    expect(claims).toEqual([8, 2]);
+    for (let id = 3; id <= 10; id++) held.get(id)!();
+    await w.pipeline!.drain();
+  });
+});

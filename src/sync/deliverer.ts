@@ -13,6 +13,22 @@ import { nextAfterFailure } from './retry-policy';
 export interface DeliveryWorker {
   /** One claim-deliver-record round; returns how many deliveries it handled. */
   runOnce(): Promise<number>;
+  /** The long-running way to drive it (the Node scheduler), where rounds would leave call slots idle. */
+  pipeline?: DeliveryPipeline;
+}
+
+/**
+ * Keeps the target's call slots busy: a slot that frees is claimed for again without waiting for
+ * the others, so one slow call no longer holds back a round's worth of deliveries. Claims are made
+ * when a quarter of the slots are free (or all of them), so a claim still serves several calls.
+ */
+export interface DeliveryPipeline {
+  /** Claims for the free slots and starts the calls; resolves with how many it claimed, not waiting for them. */
+  fill(): Promise<number>;
+  /** Resolves when every call under way has finished and its outcome is written. */
+  drain(): Promise<void>;
+  /** Called each time a call's outcome has been written (what another target may be waiting for); returns how to stop. */
+  onSettled(listener: () => void): () => void;
 }
 
 export interface DeliveryWorkerDeps {
@@ -47,35 +63,41 @@ async function pool<T, R>(items: readonly T[], size: number, fn: (item: T) => Pr
 }
 
 /**
- * Group commit of a round's outcomes: each batch adds its completions; they are written together
- * when `commitHoldMs` has passed since the first one waiting, or when the round closes. Writes run
- * one after another; `close` writes what is left and rejects if any write failed (those deliveries
- * keep their lease, which then expires and is taken over as uncertain, as after a crash).
+ * Group commit of outcomes: each finished call adds its completions; they are written together
+ * when `holdMs` has passed since the first one waiting, or at once when no other call is under way
+ * (`flush`). Writes run one after another; each caller learns whether its own write failed (those
+ * deliveries keep their lease, which then expires and is taken over as uncertain, as after a crash).
  */
 function completionGroup(store: Store, now: () => number, holdMs: number) {
-  let waiting: DeliveryCompletion[] = [];
+  type Waiting = { completions: DeliveryCompletion[]; done: Promise<void>; resolve(): void; reject(e: unknown): void };
+  let waiting: Waiting | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let last: Promise<void> = Promise.resolve();
-  const writes: Promise<void>[] = [];
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (waiting.length === 0) return;
+    if (!waiting) return;
     const batch = waiting;
-    waiting = [];
-    const write = last.then(() => store.completeDeliveries(batch, now()));
+    waiting = undefined;
+    const write = last.then(() => store.completeDeliveries(batch.completions, now()));
+    write.then(batch.resolve, batch.reject);
     last = write.catch(() => undefined);
-    writes.push(write);
   };
   return {
-    add(completions: DeliveryCompletion[]) {
-      waiting.push(...completions);
+    /** Resolves once these outcomes are written. */
+    add(completions: DeliveryCompletion[]): Promise<void> {
+      if (!waiting) {
+        let resolve!: () => void;
+        let reject!: (e: unknown) => void;
+        const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+        done.catch(() => undefined);
+        waiting = { completions: [], done, resolve, reject };
+      }
+      waiting.completions.push(...completions);
       timer ??= setTimeout(flush, holdMs);
+      return waiting.done;
     },
-    async close() {
-      flush();
-      await Promise.all(writes);
-    },
+    flush,
   };
 }
 
@@ -120,26 +142,77 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     });
   };
 
+  const group = completionGroup(store, now, deps.commitHoldMs ?? COMMIT_HOLD_MS);
+  let inFlight = 0;
+  const underWay = new Set<Promise<unknown>>();
+  const listeners: (() => void)[] = [];
+
+  const claim = (slots: number) =>
+    store.claimDeliveries({
+      target: client.target,
+      after: client.after,
+      owner,
+      now: now(),
+      leaseMs: config.leaseSeconds * 1000,
+      limit: client.batchSize * slots,
+    });
+
+  /** Starts one call per batch of what was claimed; resolves when all of them are written. */
+  const start = (claimed: readonly ClaimedDelivery[]): Promise<PromiseSettledResult<void>[]> => {
+    const calls: Promise<void>[] = [];
+    for (let i = 0; i < claimed.length; i += client.batchSize) {
+      const batch = claimed.slice(i, i + client.batchSize);
+      inFlight++;
+      // The last call under way writes what waits at once.
+      const finished = () => --inFlight === 0 && group.flush();
+      const call = attempt(batch)
+        .then(
+          (completions) => {
+            const written = group.add(completions);
+            finished();
+            return written;
+          },
+          (err: unknown) => {
+            finished();
+            throw err;
+          },
+        )
+        .then(() => listeners.forEach((l) => l()));
+      underWay.add(call);
+      void call.catch(() => undefined).finally(() => underWay.delete(call));
+      calls.push(call);
+    }
+    return Promise.allSettled(calls);
+  };
+
   return {
     async runOnce() {
-      const claimed = await store.claimDeliveries({
-        target: client.target,
-        after: client.after,
-        owner,
-        now: now(),
-        leaseMs: config.leaseSeconds * 1000,
-        limit: client.batchSize * client.concurrency,
-      });
+      const claimed = await claim(Math.max(1, client.concurrency - inFlight));
       if (claimed.length === 0) return 0;
-      const group = completionGroup(store, now, deps.commitHoldMs ?? COMMIT_HOLD_MS);
-      const batches: (typeof claimed)[] = [];
-      for (let i = 0; i < claimed.length; i += client.batchSize) batches.push(claimed.slice(i, i + client.batchSize));
-      try {
-        await pool(batches, client.concurrency, async (batch) => group.add(await attempt(batch)));
-      } finally {
-        await group.close();
-      }
+      const failed = (await start(claimed)).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
       return claimed.length;
+    },
+    pipeline: {
+      async fill() {
+        const free = client.concurrency - inFlight;
+        if (free <= 0 || (inFlight > 0 && free < Math.ceil(client.concurrency / 4))) return 0;
+        const claimed = await claim(free);
+        if (claimed.length === 0) return 0;
+        void start(claimed).then((results) => {
+          for (const r of results) {
+            if (r.status === 'rejected') log.error('delivery outcome not written', { error: (r.reason as Error).name, message: String((r.reason as Error).message).slice(0, 200) });
+          }
+        });
+        return claimed.length;
+      },
+      async drain() {
+        while (underWay.size) await Promise.allSettled([...underWay]);
+      },
+      onSettled(listener) {
+        listeners.push(listener);
+        return () => listeners.splice(listeners.indexOf(listener) >>> 0, 1);
+      },
     },
   };
 }

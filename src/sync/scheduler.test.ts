@@ -76,3 +76,51 @@ describe('scheduler wake-ups', () => {
     expect(portal.runs[1]! - province.runs[0]!).toBeGreaterThanOrEqual(95);
   });
 });
+
+describe('scheduler with pipelined workers', () => {
+  it('fills again as calls settle, wakes the others once a settled call is written, and drains on stop', async () => {
+    const events: string[] = [];
+    let out = 0;
+    let due = 6;
+    const listeners: (() => void)[] = [];
+    const pipelined = {
+      runOnce: async () => 0,
+      pipeline: {
+        async fill() {
+          // Two slots; each call takes 30 ms and then settles.
+          const n = Math.min(2 - out, due);
+          if (n <= 0) return 0;
+          due -= n;
+          out += n;
+          events.push(`claim ${n}`);
+          for (let i = 0; i < n; i++) {
+            setTimeout(() => {
+              out--;
+              events.push('settled');
+              listeners.forEach((l) => l());
+            }, 30);
+          }
+          return n;
+        },
+        async drain() {
+          while (out > 0) await new Promise((r) => setTimeout(r, 5));
+          events.push('drained');
+        },
+        onSettled: (l: () => void) => (listeners.push(l), () => void listeners.splice(listeners.indexOf(l), 1)),
+      },
+    };
+    const portal = fakeWorker();
+    const s = createScheduler({ workers: [pipelined, portal], pollers: [], idleMs: IDLE_MS, logger: createLogger(() => {}, 'error') });
+    s.start();
+    await until('all six delivered', () => due === 0 && out === 0, 3_000);
+    // Without the settle wake-ups the worker would have slept a minute after its first claim.
+    expect(events.filter((e) => e.startsWith('claim')).length).toBeGreaterThanOrEqual(3);
+    await until('the portal woken by settled calls', () => portal.runs.length >= 2);
+    due = 1;
+    s.nudge();
+    await until('the last claim', () => out === 1 || due === 0);
+    await s.stop();
+    expect(events.at(-1)).toBe('drained');
+    expect(out).toBe(0);
+  });
+});

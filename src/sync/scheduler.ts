@@ -1,5 +1,5 @@
 import type { Logger } from '../lib/log';
-import type { DeliveryWorker } from './deliverer';
+import type { DeliveryPipeline, DeliveryWorker } from './deliverer';
 import type { PollRunner } from './poll-runner';
 
 /**
@@ -15,6 +15,9 @@ export interface Scheduler {
   wakeIn(ms: number): void;
 }
 
+/** How long the wake-ups that finished calls cause are gathered (see `wakeSoon`). */
+export const SETTLE_WAKE_MS = 10;
+
 export function createScheduler(deps: {
   workers: readonly DeliveryWorker[];
   pollers: readonly { runner: PollRunner; intervalMs: number }[];
@@ -24,6 +27,7 @@ export function createScheduler(deps: {
   logger: Logger;
 }): Scheduler {
   let running = false;
+  const unsubscribe: (() => void)[] = [];
   const loops: Promise<void>[] = [];
   const idleWorkers = new Set<() => void>();
   const idlePollers = new Set<() => void>();
@@ -53,6 +57,18 @@ export function createScheduler(deps: {
     wakeTimer = { at, timer };
   };
 
+  /**
+   * Calls settle hundreds of times a second under load, and each wake-up may cost a claim: the
+   * wake-ups they cause are gathered, at most one every SETTLE_WAKE_MS, so a claim serves several.
+   */
+  let soon: ReturnType<typeof setTimeout> | undefined;
+  const wakeSoon = () => {
+    soon ??= setTimeout(() => {
+      soon = undefined;
+      wakeIdle();
+    }, SETTLE_WAKE_MS);
+  };
+
   const workerLoop = async (worker: DeliveryWorker) => {
     while (running) {
       let handled = 0;
@@ -65,6 +81,19 @@ export function createScheduler(deps: {
       }
       if (handled === 0 && running) await sleep(deps.idleMs, idleWorkers);
     }
+  };
+  /** A worker with a pipeline claims whenever call slots free up, and sleeps only when it claimed nothing. */
+  const pipelineLoop = async (pipeline: DeliveryPipeline) => {
+    while (running) {
+      let claimed = 0;
+      try {
+        claimed = await pipeline.fill();
+      } catch (err) {
+        deps.logger.error('delivery round failed', { error: (err as Error).name, message: (err as Error).message.slice(0, 200) });
+      }
+      if (claimed === 0 && running) await sleep(deps.idleMs, idleWorkers);
+    }
+    await pipeline.drain();
   };
   const pollLoop = async (runner: PollRunner, intervalMs: number) => {
     while (running) {
@@ -89,7 +118,14 @@ export function createScheduler(deps: {
     start() {
       if (running) return;
       running = true;
-      for (const w of deps.workers) loops.push(workerLoop(w));
+      for (const w of deps.workers) {
+        if (w.pipeline) {
+          // A call's outcome may be what another target waits for (the portal follows the province),
+          // and it frees a slot of its own worker.
+          unsubscribe.push(w.pipeline.onSettled(wakeSoon));
+          loops.push(pipelineLoop(w.pipeline));
+        } else loops.push(workerLoop(w));
+      }
       for (const p of deps.pollers) loops.push(pollLoop(p.runner, p.intervalMs));
       for (const t of deps.tasks ?? []) loops.push(taskLoop(t));
     },
@@ -97,6 +133,9 @@ export function createScheduler(deps: {
       running = false;
       if (wakeTimer) clearTimeout(wakeTimer.timer);
       wakeTimer = undefined;
+      if (soon) clearTimeout(soon);
+      soon = undefined;
+      unsubscribe.splice(0).forEach((u) => u());
       [...idleWorkers, ...idlePollers].forEach((wake) => wake());
       await Promise.all(loops.splice(0));
     },
