@@ -30,7 +30,7 @@ export interface RunningSystem {
  * not shape the result (the simulators' own limits are off too). The defaults (province 15/s × 4,
  * portal 4/s) are the real systems' published limits.
  */
-export const BENCH_CLIENT_LIMITS = { province: { requestsPerSecond: 10_000, concurrency: 32 }, dvcqg: { requestsPerSecond: 10_000 } } as const;
+export const BENCH_CLIENT_LIMITS = { province: { requestsPerSecond: 10_000, concurrency: 32 }, dvcqg: { requestsPerSecond: 10_000, concurrency: 4 } } as const;
 
 export function flowConfig(sandbox: RunningSandbox): BaselineConfig {
   const c = sandbox.credentials;

@@ -295,7 +295,7 @@ function rowsOf(rounds: E2eRound[], opts: E2eOptions, plan: Plan): Row[] {
       benchmark: `End to end (land → province + national portal, ${c.database === 'postgres' ? 'PostgreSQL' : 'SQLite'})`,
       figure:
         `conditions: land simulator bodies, ${c.eventsPerDossier} events per dossier (≥ 4), each sent after the previous one's answer; simulator rate limits off; ` +
-        `gateway client limits raised (province ${BENCH_CLIENT_LIMITS.province.requestsPerSecond}/s × ${BENCH_CLIENT_LIMITS.province.concurrency}, portal ${BENCH_CLIENT_LIMITS.dvcqg.requestsPerSecond}/s); ` +
+        `gateway client limits raised (province ${BENCH_CLIENT_LIMITS.province.requestsPerSecond}/s × ${BENCH_CLIENT_LIMITS.province.concurrency}, portal ${BENCH_CLIENT_LIMITS.dvcqg.requestsPerSecond}/s × ${BENCH_CLIENT_LIMITS.dvcqg.concurrency}); ` +
         `land reorder window ${c.reorderWindowSeconds} s (its default, 90 s, holds every land change back that long on purpose)`,
       value: '',
     },

@@ -101,6 +101,8 @@ export const dvcqgTargetConfig = z
     dstcode: z.string().min(1),
     requestsPerSecond: positive.default(4),
     batchSize: z.number().int().min(1).max(50).default(50),
+    /** Batches sent at once. The portal allows 5 calls per second per agency, which two keep busy when calls are slow. */
+    concurrency: z.number().int().min(1).max(16).default(2),
     timeoutMs: positive.default(15_000),
   })
   .strict();

@@ -133,7 +133,7 @@ describe('DVCQG client', () => {
   beforeAll(async () => {
     server = await sim.listen();
     client = createDvcqgClient(
-      { baseUrl: server.url, username: creds.username, password: creds.password, madonvi: creds.madonvi, dstcode: creds.dstcode, requestsPerSecond: 1000, batchSize: 50, timeoutMs: 1_000 },
+      { baseUrl: server.url, username: creds.username, password: creds.password, madonvi: creds.madonvi, dstcode: creds.dstcode, requestsPerSecond: 1000, batchSize: 50, concurrency: 2, timeoutMs: 1_000 },
       catalog,
     );
   });

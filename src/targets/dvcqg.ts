@@ -202,39 +202,50 @@ export function createDvcqgClient(
     }
   }
 
+  /**
+   * The portal keys a step by (MaHoSo, ThoiDiemXuLy, TrangThai) and replaces one sent again, so the
+   * order of the calls does not matter: they go out together (the rate limiter paces them), and a
+   * batch's steps cost one call's wait instead of one per ten steps.
+   */
   async function syncSteps(items: Prepared[]) {
     const queue = items.flatMap((p) => missingSteps(p.steps, p.progress.remoteSteps).map((s) => ({ p, ...s })));
+    const calls: (typeof queue)[] = [];
     for (let i = 0; i < queue.length; i += STEPS_PER_CALL) {
       const batch = queue.slice(i, i + STEPS_PER_CALL).filter((s) => !s.p.error);
       if (batch.length === 0) continue;
       new Set(batch.map((s) => s.p)).forEach((p) => p.ops.push(`steps:${batch.filter((s) => s.p === p).length}`));
-      let answer: DvcqgAnswer;
-      try {
-        answer = await integration('CapNhatTienDoHoSoMC', { data: batch.map((s) => s.step) });
-      } catch (err) {
-        batch.forEach((s) => (s.p.error ??= asError(err)));
-        continue;
-      }
-      batch.forEach((s, index) => {
-        const result = dvcqgItemResult.safeParse(answer.result?.[index]);
-        if (!result.success) {
-          s.p.error ??= new GatewayError('transient', 'DVCQG_NO_ITEM_RESULT', 'dvcqg did not answer for this step', { ambiguous: true });
-        } else if (result.data.error_code === DVCQG_ERROR.OK) {
-          s.p.progress.remoteSteps.push(s.key);
-        } else if (isNotHeld(result.data.error_code, result.data.message ?? '')) {
-          s.p.error ??= forgetHeld(s.p.progress);
-        } else {
-          s.p.error ??= itemError(result.data.error_code, result.data.message ?? '');
-        }
-      });
+      calls.push(batch);
     }
+    await Promise.all(calls.map(sendSteps));
+  }
+
+  async function sendSteps(batch: { p: Prepared; key: string; step: unknown }[]) {
+    let answer: DvcqgAnswer;
+    try {
+      answer = await integration('CapNhatTienDoHoSoMC', { data: batch.map((s) => s.step) });
+    } catch (err) {
+      batch.forEach((s) => (s.p.error ??= asError(err)));
+      return;
+    }
+    batch.forEach((s, index) => {
+      const result = dvcqgItemResult.safeParse(answer.result?.[index]);
+      if (!result.success) {
+        s.p.error ??= new GatewayError('transient', 'DVCQG_NO_ITEM_RESULT', 'dvcqg did not answer for this step', { ambiguous: true });
+      } else if (result.data.error_code === DVCQG_ERROR.OK) {
+        s.p.progress.remoteSteps.push(s.key);
+      } else if (isNotHeld(result.data.error_code, result.data.message ?? '')) {
+        s.p.error ??= forgetHeld(s.p.progress);
+      } else {
+        s.p.error ??= itemError(result.data.error_code, result.data.message ?? '');
+      }
+    });
   }
 
   return {
     target: 'dvcqg',
     after: 'province',
     batchSize: Math.min(config.batchSize, DOSSIERS_PER_CALL),
-    concurrency: 1,
+    concurrency: config.concurrency,
     lookup,
     async deliver(work) {
       const prepared = await Promise.all(work.map(prepare));
