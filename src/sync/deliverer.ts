@@ -40,27 +40,18 @@ export interface DeliveryWorkerDeps {
   logger: Logger;
   random?: () => number;
   /**
-   * How long a finished batch's outcome may wait for the round's other batches, to be written with
-   * them in one transaction (one fsync) rather than alone. The round's last batch writes at once.
+   * How long a finished call's outcome may wait for others', to be written with them in one
+   * transaction rather than alone. With no other call under way it is written at once.
    */
   commitHoldMs?: number;
 }
 
-/** Above this a slow call (a timeout) would keep the others' outcomes from the status for too long. */
-export const COMMIT_HOLD_MS = 100;
-
-async function pool<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(size, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(workers);
-  return results;
-}
+/**
+ * The next target (the portal follows the province) waits for this write, so the hold is short:
+ * under load a few outcomes still share each write, and on SQLite writes that come together share
+ * one fsync whatever the hold.
+ */
+export const COMMIT_HOLD_MS = 30;
 
 /**
  * Group commit of outcomes: each finished call adds its completions; they are written together
