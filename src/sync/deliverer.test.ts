@@ -3,12 +3,13 @@ import { deliveryConfig } from '../../contracts';
 import { createLogger } from '../lib/log';
 import type { ClaimedDelivery, DeliveryCompletion, Store } from '../store/types';
 import type { DeliveryOutcome, TargetClient } from '../targets/types';
-import { createDeliveryWorker } from './deliverer';
+import { CLAIM_GAP_MS, createDeliveryWorker } from './deliverer';
 
 /**
- * A round's outcomes are written together (one transaction, one fsync) unless a slow call would
- * hold the others back for longer than `commitHoldMs`. The store here only records what it is
- * asked to write; the stores themselves are tested against real databases elsewhere.
+ * Outcomes are written in groups without a timer: what finishes together goes in one write, what
+ * finishes while a write is under way goes in the next, and nothing waits for a slow call. The
+ * store here only records what it is asked to write; the stores themselves are tested against
+ * real databases elsewhere.
  */
 function claimed(id: number): ClaimedDelivery {
   return {
@@ -25,7 +26,7 @@ function claimed(id: number): ClaimedDelivery {
   };
 }
 
-function recordingStore(ids: number[], fail = false) {
+function recordingStore(ids: number[], fail = false, writeMs = 0) {
   const writes: { at: number; ids: number[] }[] = [];
   let claims = 0;
   const store = {
@@ -34,6 +35,7 @@ function recordingStore(ids: number[], fail = false) {
     },
     async completeDeliveries(completions: readonly DeliveryCompletion[]) {
       writes.push({ at: Date.now(), ids: completions.map((c) => c.id) });
+      if (writeMs) await new Promise((r) => setTimeout(r, writeMs));
       if (fail && writes.length === 1) throw new Error('disk full');
     },
   };
@@ -53,7 +55,7 @@ function client(delays: Record<number, Promise<void>> = {}): TargetClient {
   };
 }
 
-const worker = (store: Store, target: TargetClient, commitHoldMs = 50) =>
+const worker = (store: Store, target: TargetClient) =>
   createDeliveryWorker({
     store,
     client: target,
@@ -61,7 +63,6 @@ const worker = (store: Store, target: TargetClient, commitHoldMs = 50) =>
     owner: 'w1',
     now: Date.now,
     logger: createLogger(() => {}),
-    commitHoldMs,
   });
 
 describe('delivery worker: group commit of a round', () => {
@@ -71,13 +72,12 @@ describe('delivery worker: group commit of a round', () => {
     expect(writes.map((w) => w.ids.sort())).toEqual([[1, 2, 3, 4]]);
   });
 
-  it('does not hold finished outcomes behind a slow call for longer than the hold', async () => {
+  it('does not hold finished outcomes behind a slow call', async () => {
     let release!: () => void;
     const slow = new Promise<void>((r) => (release = r));
     const { store, writes } = recordingStore([1, 2, 3, 4]);
-    const round = worker(store, client({ 4: slow }), 30).runOnce();
-    const deadline = Date.now() + 2_000;
-    while (writes.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    const round = worker(store, client({ 4: slow })).runOnce();
+    await new Promise((r) => setTimeout(r, 20));
     // The three fast ones are on record while the fourth call is still out.
     expect(writes.map((w) => w.ids.sort())).toEqual([[1, 2, 3]]);
     release();
@@ -85,11 +85,27 @@ describe('delivery worker: group commit of a round', () => {
     expect(writes.map((w) => w.ids)).toEqual([[1, 2, 3], [4]]);
   });
 
+  it('outcomes that finish while a write is under way go together in the next one', async () => {
+    const gates = new Map<number, () => void>();
+    const delays: Record<number, Promise<void>> = {};
+    for (const id of [1, 2, 3, 4]) delays[id] = new Promise<void>((r) => gates.set(id, r));
+    const { store, writes } = recordingStore([1, 2, 3, 4], false, 40);
+    const round = worker(store, client(delays)).runOnce();
+    gates.get(1)!();
+    await new Promise((r) => setTimeout(r, 10)); // the write of [1] is under way
+    gates.get(2)!();
+    await new Promise((r) => setTimeout(r, 5));
+    gates.get(3)!();
+    gates.get(4)!();
+    expect(await round).toBe(4);
+    expect(writes.map((w) => w.ids.sort())).toEqual([[1], [2, 3, 4]]);
+  });
+
   it('a failed write fails the round, and the writes after it are still made', async () => {
     let release!: () => void;
     const slow = new Promise<void>((r) => (release = r));
     const { store, writes } = recordingStore([1, 2], true);
-    const round = worker(store, client({ 2: slow }), 10).runOnce();
+    const round = worker(store, client({ 2: slow })).runOnce();
     const settled = round.then(
       () => 'resolved',
       (e: Error) => e.message,
@@ -126,7 +142,7 @@ describe('delivery worker: the pipeline keeps call slots busy', () => {
     for (const id of [1, 2, 3, 4, 5, 6, 7, 8]) slow[id] = new Promise<void>((r) => held.set(id, r));
     const target = { ...client(slow), concurrency: 4 };
     const { store, claims, written } = queueStore(8);
-    const w = worker(store, target, 5);
+    const w = worker(store, target);
     const settled: number[] = [];
     w.pipeline!.onSettled(() => settled.push(written.length));
 
@@ -153,7 +169,7 @@ describe('delivery worker: the pipeline keeps call slots busy', () => {
     const slow: Record<number, Promise<void>> = {};
     for (let id = 1; id <= 10; id++) slow[id] = new Promise<void>((r) => held.set(id, r));
     const { store, claims } = queueStore(10);
-    const w = worker(store, { ...client(slow), concurrency: 8 }, 5);
+    const w = worker(store, { ...client(slow), concurrency: 8 });
     expect(await w.pipeline!.fill()).toBe(8);
     held.get(1)!();
     await new Promise((r) => setTimeout(r, 20));
@@ -164,5 +180,31 @@ describe('delivery worker: the pipeline keeps call slots busy', () => {
     expect(claims).toEqual([8, 2]);
     for (let id = 3; id <= 10; id++) held.get(id)!();
     await w.pipeline!.drain();
+  });
+});
+
+describe('delivery worker: a claim that found the queue empty', () => {
+  it('makes the next claim wait CLAIM_GAP_MS, and says how long is left only when it held one back', async () => {
+    let clock = 1_000_000;
+    const { store, claims } = queueStore(1);
+    const w = createDeliveryWorker({
+      store,
+      client: { ...client(), concurrency: 4 },
+      config: deliveryConfig.parse({}),
+      owner: 'w1',
+      now: () => clock,
+      logger: createLogger(() => {}),
+    });
+    expect(await w.pipeline!.fill()).toBe(1); // asked for 4, found 1: the queue is empty now
+    await w.pipeline!.drain();
+    expect(w.pipeline!.nextClaimIn()).toBe(0); // nothing held back: sleep until woken
+    clock += 5;
+    expect(await w.pipeline!.fill()).toBe(0);
+    expect(claims).toEqual([1]); // no claim made within the gap
+    expect(w.pipeline!.nextClaimIn()).toBe(CLAIM_GAP_MS - 5);
+    clock += CLAIM_GAP_MS;
+    expect(await w.pipeline!.fill()).toBe(0);
+    expect(claims).toEqual([1, 0]); // after the gap it claims again
+    expect(w.pipeline!.nextClaimIn()).toBe(0);
   });
 });

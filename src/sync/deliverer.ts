@@ -25,11 +25,24 @@ export interface DeliveryWorker {
 export interface DeliveryPipeline {
   /** Claims for the free slots and starts the calls; resolves with how many it claimed, not waiting for them. */
   fill(): Promise<number>;
+  /** When the last fill held back for the claim gap (CLAIM_GAP_MS): how long until it ends; else 0. */
+  nextClaimIn(): number;
   /** Resolves when every call under way has finished and its outcome is written. */
   drain(): Promise<void>;
   /** Called each time a call's outcome has been written (what another target may be waiting for); returns how to stop. */
   onSettled(listener: () => void): () => void;
 }
+
+/**
+ * After a claim found fewer due deliveries than it asked for, the next waits at least this long,
+ * and at least CLAIM_GAP_FACTOR times as long as that claim took. The wake-ups that finished calls
+ * and new changes bring would otherwise each cost a claim for one delivery or none; and a claim
+ * that comes back short has read every open row it could not take (the portal's, waiting for the
+ * province, in a backlog of 100,000: milliseconds each). So claiming stays under a fifth of the
+ * time whatever the backlog. While claims come back full there is no gap.
+ */
+export const CLAIM_GAP_MS = 5;
+export const CLAIM_GAP_FACTOR = 4;
 
 export interface DeliveryWorkerDeps {
   store: Store;
@@ -39,40 +52,35 @@ export interface DeliveryWorkerDeps {
   now: () => number;
   logger: Logger;
   random?: () => number;
-  /**
-   * How long a finished call's outcome may wait for others', to be written with them in one
-   * transaction rather than alone. With no other call under way it is written at once.
-   */
-  commitHoldMs?: number;
 }
 
 /**
- * The next target (the portal follows the province) waits for this write, so the hold is short:
- * under load a few outcomes still share each write, and on SQLite writes that come together share
- * one fsync whatever the hold.
+ * Group commit of outcomes without a timer: the first outcome is written at once (with whatever
+ * finished in the same turn of the event loop); outcomes that finish while a write is under way
+ * wait for it and then go together in the next. At low load nothing waits; under load a write
+ * carries what finished during the one before it. Writes run one after another; each caller
+ * learns whether its own write failed (those deliveries keep their lease, which then expires and
+ * is taken over as uncertain, as after a crash).
  */
-export const COMMIT_HOLD_MS = 30;
-
-/**
- * Group commit of outcomes: each finished call adds its completions; they are written together
- * when `holdMs` has passed since the first one waiting, or at once when no other call is under way
- * (`flush`). Writes run one after another; each caller learns whether its own write failed (those
- * deliveries keep their lease, which then expires and is taken over as uncertain, as after a crash).
- */
-function completionGroup(store: Store, now: () => number, holdMs: number) {
+function completionGroup(store: Store, now: () => number) {
   type Waiting = { completions: DeliveryCompletion[]; done: Promise<void>; resolve(): void; reject(e: unknown): void };
   let waiting: Waiting | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let last: Promise<void> = Promise.resolve();
+  let writing = false;
+  let scheduled = false;
   const flush = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    if (!waiting) return;
+    scheduled = false;
+    if (!waiting || writing) return;
     const batch = waiting;
     waiting = undefined;
-    const write = last.then(() => store.completeDeliveries(batch.completions, now()));
+    writing = true;
+    const write = store.completeDeliveries(batch.completions, now());
     write.then(batch.resolve, batch.reject);
-    last = write.catch(() => undefined);
+    void write
+      .catch(() => undefined)
+      .then(() => {
+        writing = false;
+        flush();
+      });
   };
   return {
     /** Resolves once these outcomes are written. */
@@ -85,10 +93,12 @@ function completionGroup(store: Store, now: () => number, holdMs: number) {
         waiting = { completions: [], done, resolve, reject };
       }
       waiting.completions.push(...completions);
-      timer ??= setTimeout(flush, holdMs);
+      if (!writing && !scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
       return waiting.done;
     },
-    flush,
   };
 }
 
@@ -133,8 +143,13 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     });
   };
 
-  const group = completionGroup(store, now, deps.commitHoldMs ?? COMMIT_HOLD_MS);
+  const group = completionGroup(store, now);
   let inFlight = 0;
+  /** When a claim last found less than it asked for: the queue was empty then. */
+  let shortAt = -Infinity;
+  let gap = CLAIM_GAP_MS;
+  /** Whether the last fill held back because of that gap. */
+  let gapped = false;
   const underWay = new Set<Promise<unknown>>();
   const listeners: (() => void)[] = [];
 
@@ -154,20 +169,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     for (let i = 0; i < claimed.length; i += client.batchSize) {
       const batch = claimed.slice(i, i + client.batchSize);
       inFlight++;
-      // The last call under way writes what waits at once.
-      const finished = () => --inFlight === 0 && group.flush();
       const call = attempt(batch)
-        .then(
-          (completions) => {
-            const written = group.add(completions);
-            finished();
-            return written;
-          },
-          (err: unknown) => {
-            finished();
-            throw err;
-          },
-        )
+        .finally(() => inFlight--)
+        .then((completions) => group.add(completions))
         .then(() => listeners.forEach((l) => l()));
       underWay.add(call);
       void call.catch(() => undefined).finally(() => underWay.delete(call));
@@ -186,9 +190,17 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     },
     pipeline: {
       async fill() {
+        gapped = false;
         const free = client.concurrency - inFlight;
         if (free <= 0 || (inFlight > 0 && free < Math.ceil(client.concurrency / 4))) return 0;
+        gapped = now() < shortAt + gap;
+        if (gapped) return 0;
+        const asked = now();
         const claimed = await claim(free);
+        if (claimed.length < free * client.batchSize) {
+          shortAt = now();
+          gap = Math.max(CLAIM_GAP_MS, CLAIM_GAP_FACTOR * (shortAt - asked));
+        }
         if (claimed.length === 0) return 0;
         void start(claimed).then((results) => {
           for (const r of results) {
@@ -196,6 +208,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
           }
         });
         return claimed.length;
+      },
+      nextClaimIn() {
+        return gapped ? Math.max(1, shortAt + gap - now()) : 0;
       },
       async drain() {
         while (underWay.size) await Promise.allSettled([...underWay]);

@@ -102,6 +102,7 @@ describe('scheduler with pipelined workers', () => {
           }
           return n;
         },
+        nextClaimIn: () => 0,
         async drain() {
           while (out > 0) await new Promise((r) => setTimeout(r, 5));
           events.push('drained');

@@ -91,7 +91,8 @@ export function createScheduler(deps: {
       } catch (err) {
         deps.logger.error('delivery round failed', { error: (err as Error).name, message: (err as Error).message.slice(0, 200) });
       }
-      if (claimed === 0 && running) await sleep(deps.idleMs, idleWorkers);
+      // Woken during a claim gap, it sleeps until the gap's end rather than for a whole idle period.
+      if (claimed === 0 && running) await sleep(pipeline.nextClaimIn() || deps.idleMs, idleWorkers);
     }
     await pipeline.drain();
   };
