@@ -3,7 +3,7 @@ import { deliveryConfig } from '../../contracts';
 import { createLogger } from '../lib/log';
 import type { ClaimedDelivery, DeliveryCompletion, Store } from '../store/types';
 import type { DeliveryOutcome, TargetClient } from '../targets/types';
-import { CLAIM_GAP_MS, createDeliveryWorker } from './deliverer';
+import { CLAIM_GAP_FACTOR, CLAIM_GAP_MS, createDeliveryWorker } from './deliverer';
 
 /**
  * Outcomes are written in groups without a timer: what finishes together goes in one write, what
@@ -184,9 +184,18 @@ describe('delivery worker: the pipeline keeps call slots busy', () => {
 });
 
 describe('delivery worker: a claim that found the queue empty', () => {
-  it('makes the next claim wait CLAIM_GAP_MS, and says how long is left only when it held one back', async () => {
+  it('spaces the next claim by CLAIM_GAP_MS, or CLAIM_GAP_FACTOR times as long as it took, and says how long is left only when it held one back', async () => {
     let clock = 1_000_000;
-    const { store, claims } = queueStore(1);
+    let claimTakes = 0;
+    const { store: inner, claims } = queueStore(1);
+    const store = {
+      ...inner,
+      claimDeliveries: async (input: Parameters<Store['claimDeliveries']>[0]) => {
+        clock += claimTakes;
+        return inner.claimDeliveries(input);
+      },
+      completeDeliveries: inner.completeDeliveries,
+    } as unknown as Store;
     const w = createDeliveryWorker({
       store,
       client: { ...client(), concurrency: 4 },
@@ -198,13 +207,21 @@ describe('delivery worker: a claim that found the queue empty', () => {
     expect(await w.pipeline!.fill()).toBe(1); // asked for 4, found 1: the queue is empty now
     await w.pipeline!.drain();
     expect(w.pipeline!.nextClaimIn()).toBe(0); // nothing held back: sleep until woken
-    clock += 5;
+    clock += 2;
     expect(await w.pipeline!.fill()).toBe(0);
     expect(claims).toEqual([1]); // no claim made within the gap
-    expect(w.pipeline!.nextClaimIn()).toBe(CLAIM_GAP_MS - 5);
+    expect(w.pipeline!.nextClaimIn()).toBe(CLAIM_GAP_MS - 2);
     clock += CLAIM_GAP_MS;
+    claimTakes = 10; // a slow claim: the next gap is four times as long
     expect(await w.pipeline!.fill()).toBe(0);
-    expect(claims).toEqual([1, 0]); // after the gap it claims again
+    expect(claims).toEqual([1, 0]);
     expect(w.pipeline!.nextClaimIn()).toBe(0);
+    clock += CLAIM_GAP_FACTOR * 10 - 1;
+    expect(await w.pipeline!.fill()).toBe(0);
+    expect(claims).toEqual([1, 0]);
+    expect(w.pipeline!.nextClaimIn()).toBe(1);
+    clock += 1;
+    await w.pipeline!.fill();
+    expect(claims).toEqual([1, 0, 0]);
   });
 });
