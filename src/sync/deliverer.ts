@@ -95,7 +95,7 @@ function completionGroup(store: Store, now: () => number) {
       waiting.completions.push(...completions);
       if (!writing && !scheduled) {
         scheduled = true;
-        setImmediate(flush);
+        setTimeout(flush, 0); // not setImmediate: workerd has none
       }
       return waiting.done;
     },
