@@ -55,8 +55,9 @@ export function createDvcqgClient(
     return session;
   }
 
-  function currentSession(renew = false): Promise<string> {
-    if (!renew && session) return Promise.resolve(session);
+  /** The session in use; one login at a time, shared by every call that needs one. */
+  function currentSession(): Promise<string> {
+    if (session) return Promise.resolve(session);
     sessionRequest ??= login().finally(() => (sessionRequest = undefined));
     return sessionRequest;
   }
@@ -64,7 +65,8 @@ export function createDvcqgClient(
   /** One integration call; a session the portal no longer accepts is renewed once and the call repeated. */
   async function integration(service: string, payload: Record<string, unknown>): Promise<DvcqgAnswer> {
     for (let attempt = 0; ; attempt++) {
-      const used = await currentSession(attempt > 0);
+      // After a refused session this is the one another call has renewed meanwhile, if any.
+      const used = await currentSession();
       const res = await http(`${config.baseUrl}/api/integration`, {
         method: 'POST',
         headers,
