@@ -542,6 +542,22 @@ describe('store (postgres, several instances on one schema)', () => {
     expect(await b.claimDeliveries({ ...base, target: 'dvcqg', owner: 'instance-b', now: 2_002_001 })).toHaveLength(2);
   });
 
+  it('hands out the version a change accepted while the claim ran queued, not the one the claim began with', async () => {
+    await a.acceptSourceRecord(record('R', 'IN_PROGRESS'), byStatus, TARGETS);
+    // The change lands inside the claim's own statement, between its start (when the dossier was
+    // read) and its lease: what a commit from another instance at that moment looks like.
+    await a.pool.query(`
+      CREATE FUNCTION race() RETURNS trigger AS $$
+      BEGIN
+        UPDATE dossiers SET version = version + 1, canonical = (canonical::jsonb || '{"raced": true}')::text WHERE id = NEW.dossier_id;
+        NEW.want_version := NEW.want_version + 1;
+        RETURN NEW;
+      END $$ LANGUAGE plpgsql;
+      CREATE TRIGGER race BEFORE UPDATE ON deliveries FOR EACH ROW WHEN (NEW.lease_owner = 'racer' AND OLD.lease_owner IS NULL) EXECUTE FUNCTION race();`);
+    const [claimed] = await a.claimDeliveries({ target: 'province', owner: 'racer', now: 2_000_000, leaseMs: 60_000, limit: 10 });
+    expect(claimed).toMatchObject({ version: 2, dossier: { raced: true } });
+  });
+
   it('gives a source to exactly one of many pollers claiming at once', async () => {
     const round = (now: number, tag: string) =>
       Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).claimPollLease('civil-status', `${tag}-${i}`, 1_000, now)));

@@ -37,6 +37,7 @@ export async function queueDeliveries(tx: Q, dossierId: number, version: number,
 interface ClaimRow extends Record<string, unknown> {
   id: number;
   dossier_id: number;
+  want_version: number;
   attempts: number;
   first_failed_at: string | null;
   remote_id: string | null;
@@ -91,9 +92,10 @@ const attemptColumns = (a: AttemptRow) => [
 const arrays = (out: unknown[][], width: number) => Array.from({ length: width }, (_, i) => out[i] ?? []);
 
 export function pgDeliveries(db: Db): Deliveries {
-  // One statement, so one round trip and no transaction around it. SKIP LOCKED: rows another
-  // instance is claiming right now are left to it, not waited for. A row it claimed and committed
-  // meanwhile is re-checked against the lease condition and dropped.
+  // One statement, so one round trip and no transaction around it (READ COMMITTED, the store's
+  // isolation throughout). SKIP LOCKED: rows another instance is claiming right now are left to it,
+  // not waited for. A row it claimed and committed meanwhile is re-checked against the lease
+  // condition and dropped.
   const claim = async (input: ClaimInput): Promise<ClaimedDelivery[]> => {
     const gate = input.after
       ? sql`JOIN deliveries p ON p.dossier_id = d.dossier_id AND p.target = ${input.after}
@@ -122,12 +124,24 @@ export function pgDeliveries(db: Db): Deliveries {
                  updated_at = ${input.now}
             FROM picked WHERE x.id = picked.id
           RETURNING x.*)
-        SELECT l.id, l.dossier_id, l.attempts, l.first_failed_at, l.remote_id, l.remote_code, l.remote_status,
+        SELECT l.id, l.dossier_id, l.want_version, l.attempts, l.first_failed_at, l.remote_id, l.remote_code, l.remote_status,
                l.remote_fields_hash, l.remote_steps, l.uncertain, o.version, o.canonical, o.hold_reason,
                ${upstream} AS upstream_code
           FROM leased l JOIN dossiers o ON o.id = l.dossier_id
          ORDER BY l.next_attempt_at, l.id`,
     );
+    // The dossiers were read as the statement began, the rows as they were locked: a change accepted
+    // in between has queued a version the dossier read does not have yet. Read those again (rare).
+    const stale = rows.filter((r) => r.version < r.want_version).map((r) => r.dossier_id);
+    if (stale.length) {
+      const fresh = new Map(
+        (await db.select({ id: t.dossiers.id, version: t.dossiers.version, canonical: t.dossiers.canonical, holdReason: t.dossiers.holdReason }).from(t.dossiers).where(inArray(t.dossiers.id, stale))).map((d) => [d.id, d]),
+      );
+      for (const r of rows) {
+        const d = fresh.get(r.dossier_id);
+        if (d) Object.assign(r, { version: d.version, canonical: d.canonical, hold_reason: d.holdReason });
+      }
+    }
     return rows.map((r) => ({
       id: r.id,
       dossierId: r.dossier_id,
