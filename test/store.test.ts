@@ -558,6 +558,18 @@ describe('store (postgres, several instances on one schema)', () => {
     expect(claimed).toMatchObject({ version: 2, dossier: { raced: true } });
   });
 
+  it('runs READ COMMITTED whatever the server or the URL asks for, and keeps the URL\'s other settings', async () => {
+    // As a server configured with a stricter default would have it.
+    const stricter = `${PG_URL}?options=${encodeURIComponent('-c default_transaction_isolation=serializable -c application_name=lt-test')}`;
+    const store = await openPgStore({ url: stricter, schema: a.schema });
+    try {
+      const settings = await store.pool.query<{ iso: string; app: string }>(`SELECT current_setting('transaction_isolation') AS iso, current_setting('application_name') AS app`);
+      expect(settings.rows[0]).toEqual({ iso: 'read committed', app: 'lt-test' });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('gives a source to exactly one of many pollers claiming at once', async () => {
     const round = (now: number, tag: string) =>
       Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).claimPollLease('civil-status', `${tag}-${i}`, 1_000, now)));

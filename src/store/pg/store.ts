@@ -50,19 +50,24 @@ export async function openPgStore(options: PgStoreOptions): Promise<PgStore> {
   return createPgStore(drizzle(pool, { schema: t }), pool, schema);
 }
 
-/** Every connection resolves the migrations' unqualified names in `schema`, and only there. */
+/**
+ * Every connection resolves the migrations' unqualified names in `schema`, and only there, and runs
+ * READ COMMITTED whatever the server's default: the store's locks and its one-statement claim are
+ * built on it (a stricter level would raise serialization failures there). Reads that need one
+ * picture ask for REPEATABLE READ themselves (`SNAPSHOT`).
+ */
 function connection(url: string, schema: string): pg.PoolConfig {
-  const searchPath = `-c search_path=${schema}`;
+  const settings = `-c search_path=${schema} -c default_transaction_isolation=read\\ committed`;
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return { connectionString: url, options: searchPath };
+    return { connectionString: url, options: settings };
   }
   // node-postgres lets the URL's own `options` replace the config's: merge them instead.
   const own = parsed.searchParams.get('options');
   parsed.searchParams.delete('options');
-  return { connectionString: parsed.toString(), options: own ? `${own} ${searchPath}` : searchPath };
+  return { connectionString: parsed.toString(), options: own ? `${own} ${settings}` : settings };
 }
 
 async function migrateInto(pool: pg.Pool, schema: string) {
