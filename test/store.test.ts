@@ -560,8 +560,9 @@ describe('store (postgres, several instances on one schema)', () => {
 
   it('runs READ COMMITTED whatever the server or the URL asks for, and keeps the URL\'s other settings', async () => {
     // As a server configured with a stricter default would have it.
-    const stricter = `${PG_URL}?options=${encodeURIComponent('-c default_transaction_isolation=serializable -c application_name=lt-test')}`;
-    const store = await openPgStore({ url: stricter, schema: a.schema });
+    const stricter = new URL(PG_URL);
+    stricter.searchParams.set('options', '-c default_transaction_isolation=serializable -c application_name=lt-test');
+    const store = await openPgStore({ url: stricter.toString(), schema: a.schema });
     try {
       const settings = await store.pool.query<{ iso: string; app: string }>(`SELECT current_setting('transaction_isolation') AS iso, current_setting('application_name') AS app`);
       expect(settings.rows[0]).toEqual({ iso: 'read committed', app: 'lt-test' });
