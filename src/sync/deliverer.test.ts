@@ -26,7 +26,17 @@ function claimed(id: number): ClaimedDelivery {
   };
 }
 
-function recordingStore(ids: number[], fail = false, writeMs = 0) {
+/** Waits, turn by turn of the event loop, until `done` holds (or fails the test after 2 s). */
+async function until(done: () => boolean) {
+  const deadline = Date.now() + 2_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('the condition never held');
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** Records every write; a write returns only once `hold` (if given) resolves. */
+function recordingStore(ids: number[], fail = false, hold?: Promise<void>) {
   const writes: { at: number; ids: number[] }[] = [];
   let claims = 0;
   const store = {
@@ -35,7 +45,7 @@ function recordingStore(ids: number[], fail = false, writeMs = 0) {
     },
     async completeDeliveries(completions: readonly DeliveryCompletion[]) {
       writes.push({ at: Date.now(), ids: completions.map((c) => c.id) });
-      if (writeMs) await new Promise((r) => setTimeout(r, writeMs));
+      await hold;
       if (fail && writes.length === 1) throw new Error('disk full');
     },
   };
@@ -77,7 +87,7 @@ describe('delivery worker: group commit of a round', () => {
     const slow = new Promise<void>((r) => (release = r));
     const { store, writes } = recordingStore([1, 2, 3, 4]);
     const round = worker(store, client({ 4: slow })).runOnce();
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => writes.length > 0);
     // The three fast ones are on record while the fourth call is still out.
     expect(writes.map((w) => w.ids.sort())).toEqual([[1, 2, 3]]);
     release();
@@ -89,14 +99,18 @@ describe('delivery worker: group commit of a round', () => {
     const gates = new Map<number, () => void>();
     const delays: Record<number, Promise<void>> = {};
     for (const id of [1, 2, 3, 4]) delays[id] = new Promise<void>((r) => gates.set(id, r));
-    const { store, writes } = recordingStore([1, 2, 3, 4], false, 40);
+    let finishWrite!: () => void;
+    const { store, writes } = recordingStore([1, 2, 3, 4], false, new Promise<void>((r) => (finishWrite = r)));
     const round = worker(store, client(delays)).runOnce();
     gates.get(1)!();
-    await new Promise((r) => setTimeout(r, 10)); // the write of [1] is under way
+    await until(() => writes.length === 1); // the write of [1] is under way
     gates.get(2)!();
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 1));
     gates.get(3)!();
     gates.get(4)!();
+    await new Promise((r) => setTimeout(r, 1));
+    expect(writes).toHaveLength(1); // nothing else starts while it is
+    finishWrite();
     expect(await round).toBe(4);
     expect(writes.map((w) => w.ids.sort())).toEqual([[1], [2, 3, 4]]);
   });
@@ -110,7 +124,7 @@ describe('delivery worker: group commit of a round', () => {
       () => 'resolved',
       (e: Error) => e.message,
     );
-    while (writes.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await until(() => writes.length > 0);
     release();
     expect(await settled).toBe('disk full');
     expect(writes.map((w) => w.ids)).toEqual([[1], [2]]);
