@@ -1,5 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import type { TargetSystem } from '../../../contracts';
 import { outboxEntry, type DeliveryRow } from './rows';
 import * as t from './schema';
 
@@ -43,7 +44,6 @@ export function acceptStatements(db: BetterSQLite3Database<typeof t>) {
         receivedAt: p('receivedAt'),
       })
       .onConflictDoNothing()
-      .returning({ id: t.sourceRecords.id })
       .prepare(),
     fragments: db
       .select({ id: t.sourceRecords.id, kind: t.sourceRecords.kind, sourceTimeMs: t.sourceRecords.sourceTimeMs, fragment: t.sourceRecords.fragment })
@@ -60,15 +60,27 @@ export function acceptStatements(db: BetterSQLite3Database<typeof t>) {
     insertDossier: db
       .insert(t.dossiers)
       .values({ ...dossierColumns, source: p('source'), externalId: p('externalId'), createdAt: p('createdAt') })
-      .returning({ id: t.dossiers.id })
       .prepare(),
     insertVersion: db
       .insert(t.dossierVersions)
       .values({ dossierId: p('dossierId'), version: p('version'), canonical: p('canonical'), sourceRecordId: p('sourceRecordId'), createdAt: p('createdAt') })
       .prepare(),
-    queueDelivery: (() => {
-      const entry = outboxEntry(p('dossierId'), p('target'), p('version'), p('now'), p('due'));
-      return db.insert(t.deliveries).values(entry.values).onConflictDoUpdate(entry.onConflict).prepare();
+    /** The dossier's outbox rows, one statement for all its targets (`target0`, `target1`, …). */
+    queueDeliveries: (() => {
+      const prepared = new Map<number, { run(values: Record<string, unknown>): unknown }>();
+      const entry = (i: number) => outboxEntry(p('dossierId'), p(`target${i}`), p('version'), p('now'), p('due'));
+      return (dossierId: number, targets: readonly TargetSystem[], version: number, now: number, due: number) => {
+        if (targets.length === 0) return;
+        let stmt = prepared.get(targets.length);
+        if (!stmt) {
+          const rows = targets.map((_, i) => entry(i).values);
+          stmt = db.insert(t.deliveries).values(rows).onConflictDoUpdate(entry(0).onConflict).prepare();
+          prepared.set(targets.length, stmt);
+        }
+        const values: Record<string, unknown> = { dossierId, version, now, due };
+        targets.forEach((target, i) => (values[`target${i}`] = target));
+        stmt.run(values);
+      };
     })(),
     markApplied: db
       .update(t.sourceRecords)

@@ -79,19 +79,22 @@ function cachingStatements(raw: Database.Database, limit = 512): Database.Databa
   return raw;
 }
 
+/** The row a plain INSERT wrote, or undefined when ON CONFLICT DO NOTHING skipped it (cheaper than RETURNING). */
+const insertedId = (r: Database.RunResult) => (r.changes > 0 ? Number(r.lastInsertRowid) : undefined);
+
 function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly db: Db; readonly raw: Database.Database } {
   const q = acceptStatements(db);
 
   const accept = raw.transaction((input: AcceptInput, decide: DecideFn, targets: readonly TargetSystem[], delayMs: number): AcceptResult => {
-    const inserted = q.insertRecord.get(recordColumns(input));
-    if (!inserted) return { outcome: 'duplicate' };
+    const inserted = insertedId(q.insertRecord.run(recordColumns(input)));
+    if (inserted === undefined) return { outcome: 'duplicate' };
 
-    return { ...apply(input.source, input.externalId, inserted.id, decide, targets, input.receivedAt, delayMs), recordId: inserted.id };
+    return { ...apply(input.source, input.externalId, inserted, decide, targets, input.receivedAt, delayMs), recordId: inserted };
   });
 
   /** Several records of one dossier (same source, so the same decide, targets and delay): all stored, then one rebuild. */
   const acceptTogether = raw.transaction((batch: readonly Parameters<typeof accept>[]): AcceptResult[] => {
-    const ids = batch.map(([input]) => q.insertRecord.get(recordColumns(input))?.id);
+    const ids = batch.map(([input]) => insertedId(q.insertRecord.run(recordColumns(input))));
     const last = ids.findLastIndex((id) => id !== undefined);
     if (last < 0) return batch.map(() => ({ outcome: 'duplicate' }));
     const [input, decide, targets, delayMs] = batch[last]!;
@@ -188,10 +191,10 @@ function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly d
       version = plan.version;
       const columns = { ...plan.row, holdReason: plan.row.holdReason ?? null, holdDetail: plan.row.holdDetail ?? null };
       if (current) q.updateDossier.run({ ...columns, id: current.id });
-      else dossierId = q.insertDossier.get({ ...columns, source, externalId, createdAt: now })!.id;
+      else dossierId = insertedId(q.insertDossier.run({ ...columns, source, externalId, createdAt: now }))!;
       q.insertVersion.run({ dossierId: dossierId!, version, canonical: plan.canonical, sourceRecordId: recordId, createdAt: now });
       if (!decision.hold) {
-        for (const target of targets) q.queueDelivery.run({ dossierId: dossierId!, target, version, now, due: now + delayMs });
+        q.queueDeliveries(dossierId!, targets, version, now, now + delayMs);
       }
     }
     // Every record of the dossier is now part of it, including the ones that waited for it.
