@@ -43,6 +43,8 @@ export function createGateway(deps: {
   fetch?: typeof fetch;
   /** Told when an accepted change will be due for delivery in `inMs` (the scheduler wakes the workers then). */
   onDue?: (inMs: number) => void;
+  /** Target clients made elsewhere (Node runs them on a thread of their own); else made here over `fetch`. */
+  targets?: Gateway['targets'];
 }): Gateway {
   const { config, store, now, logger } = deps;
   const calendar = new WorkingCalendar(config.holidays);
@@ -73,8 +75,10 @@ export function createGateway(deps: {
     };
   };
   const ingestor = createIngestor({ store, adapters, context, targets: TARGET_ORDER, now, logger, onDue: deps.onDue });
-  const province = createProvinceClient(config.targets.province, deps.fetch);
-  const dvcqg = createDvcqgClient(config.targets.dvcqg, config.procedures, deps.fetch);
+  const { province, dvcqg } = deps.targets ?? {
+    province: createProvinceClient(config.targets.province, deps.fetch),
+    dvcqg: createDvcqgClient(config.targets.dvcqg, config.procedures, deps.fetch),
+  };
   const workers = [province, dvcqg].map((client) =>
     createDeliveryWorker({ store, client, config: config.delivery, owner: deps.owner, now, logger }),
   );

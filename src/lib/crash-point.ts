@@ -53,6 +53,16 @@ export function parseCrashAt(value: string | undefined): Armed | null {
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
 const armed: Armed | null = parseCrashAt(env?.[CRASH_AT_ENV]);
 
+/**
+ * How the line naming the point reaches stderr before the kill. A worker thread's `process.stderr`
+ * hands its writes to the main thread, too late for a SIGKILL: such a thread sets a synchronous
+ * writer (the target thread writes to file descriptor 2).
+ */
+let writeLine: (line: string) => void = (line) => process.stderr.write(line);
+export function writeCrashLinesWith(write: (line: string) => void): void {
+  writeLine = write;
+}
+
 /** Marks a stage boundary; kills the process here when this is the armed point's n-th hit. */
 export function crashPoint(point: CrashPoint): void {
   if (armed) hit(armed, point);
@@ -62,6 +72,6 @@ function hit(at: Armed, point: CrashPoint): void {
   if (point !== at.point) return;
   if (at.remaining-- > 0) return;
   // Written synchronously (stderr is a pipe or a file): the test reads which point was reached.
-  process.stderr.write(`lienthong: crash point ${point} reached, killing the process with SIGKILL\n`);
+  writeLine(`lienthong: crash point ${point} reached, killing the process with SIGKILL\n`);
   process.kill(process.pid, 'SIGKILL');
 }

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createScheduler } from '../sync/scheduler';
 import { loadConfigFile } from './config-file';
+import { startTargetThread } from './target-calls';
 import { createUndiciFetch } from './undici-fetch';
 
 /**
@@ -58,7 +59,9 @@ export async function startNodeGateway(env: Record<string, string | undefined>, 
   // The scheduler is made from the gateway's workers; until then, a change due has no one to wake.
   let wakeIn = (_ms: number) => {};
   const transport = createUndiciFetch();
-  const gateway = createGateway({ config, store, now, logger, owner, fetch: transport, onDue: (ms) => wakeIn(ms) });
+  // The target clients' calls run on a thread of their own; the pollers' stay here.
+  const targetThread = await startTargetThread({ province: config.targets.province, dvcqg: config.targets.dvcqg, procedures: config.procedures }, logger);
+  const gateway = createGateway({ config, store, now, logger, owner, fetch: transport, targets: targetThread.targets, onDue: (ms) => wakeIn(ms) });
   await gateway.mappings.load();
   const { sessionSecret } = await bootstrapAccess(store, env, logger, now());
   const scheduler = createScheduler({ workers: gateway.workers, pollers: gateway.pollers, tasks: gateway.maintenance, idleMs: config.delivery.idlePollMs, logger });
@@ -95,6 +98,7 @@ export async function startNodeGateway(env: Record<string, string | undefined>, 
       // Whatever this instance still held becomes another's at once (and is checked at its target).
       if (shared) await store.releaseLeases(owner);
       await store.close();
+      await targetThread.close();
       await transport.close();
       await sandbox?.close();
     },

@@ -1,0 +1,19 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+
+/**
+ * A target thread that dies on its first call, once: the marker file (LIENTHONG_TEST_DYING_MARKER)
+ * records that it has. Every later thread is the real one.
+ */
+const marker = process.env['LIENTHONG_TEST_DYING_MARKER']!;
+if (existsSync(marker)) {
+  await import('../../src/runtime/target-thread');
+} else {
+  const port = parentPort!;
+  port.on('message', () => {
+    writeFileSync(marker, 'died');
+    process.exit(3);
+  });
+  const shape = (target: string, batchSize: number) => ({ target, batchSize, concurrency: 1 });
+  port.postMessage({ kind: 'ready', clients: { province: shape('province', 1), dvcqg: { ...shape('dvcqg', 50), after: 'province' } } });
+}
