@@ -81,6 +81,22 @@ describe('target thread', () => {
     expect(await thread.targets.dvcqg.lookup('000.00.16.H56-260302-9999')).toBeNull();
   });
 
+  it('sends a stored dossier as its text, never parsing it on the gateway thread', async () => {
+    const w = work(4);
+    const stored = JSON.stringify(w.dossier);
+    const { dossier: _parsed, ...fields } = w;
+    const asClaimed: ClaimedDelivery = {
+      ...fields,
+      canonical: stored,
+      get dossier(): never {
+        throw new Error('the dossier was parsed on the gateway thread');
+      },
+    };
+    const [outcome] = await thread.targets.province.deliver([asClaimed]);
+    expect(outcome!.error).toBeUndefined();
+    expect(province.state.findBySource('HT-380-2603-000004', 'civil-status')).toBeDefined();
+  });
+
   it('keeps a failure as the client gave it: class, code, retry and ambiguity', async () => {
     const local = createProvinceClient(data.province);
     const inProcess = await local.read('no-such-dossier').catch((e: unknown) => e);

@@ -74,6 +74,25 @@ export function fromWire(w: WireError): Error {
   return err;
 }
 
+/**
+ * A claimed delivery as it crosses: the dossier as its stored text, not the parsed object. The
+ * gateway's thread then neither parses it nor copies its object graph; the target thread parses it.
+ */
+export type WireWork = Omit<ClaimedDelivery, 'dossier' | 'canonical'> & { canonical: string };
+const workToWire = (w: ClaimedDelivery): WireWork => ({
+  id: w.id,
+  dossierId: w.dossierId,
+  target: w.target,
+  version: w.version,
+  holdReason: w.holdReason,
+  progress: w.progress,
+  attempts: w.attempts,
+  firstFailedAt: w.firstFailedAt,
+  upstreamCode: w.upstreamCode,
+  canonical: w.canonical ?? JSON.stringify(w.dossier),
+});
+export const workFromWire = (w: WireWork): ClaimedDelivery => ({ ...w, dossier: JSON.parse(w.canonical) as ClaimedDelivery['dossier'] });
+
 /** Outcomes as they cross the boundary: their errors in wire form. */
 export const outcomesToWire = (outcomes: DeliveryOutcome[]) => outcomes.map((o) => (o.error ? { ...o, error: toWire(o.error) } : o));
 const outcomesFromWire = (outcomes: (Omit<DeliveryOutcome, 'error'> & { error?: WireError })[]): DeliveryOutcome[] =>
@@ -150,7 +169,7 @@ export async function startTargetThread(data: TargetThreadData, logger: Logger, 
         waiting.reject(error);
         continue;
       }
-      const work = waiting.call.args[0] as readonly ClaimedDelivery[];
+      const work = waiting.call.args[0] as readonly WireWork[];
       waiting.resolve(work.map((w) => ({ id: w.id, progress: { ...w.progress, uncertain: true }, operations: [], error: toWire(error) })));
     }
   };
@@ -167,7 +186,7 @@ export async function startTargetThread(data: TargetThreadData, logger: Logger, 
     });
   };
   const deliver = (target: TargetSystem) => async (work: readonly ClaimedDelivery[]) =>
-    outcomesFromWire((await call(target, 'deliver', [work])) as Parameters<typeof outcomesFromWire>[0]);
+    outcomesFromWire((await call(target, 'deliver', [work.map(workToWire)])) as Parameters<typeof outcomesFromWire>[0]);
 
   return {
     targets: {

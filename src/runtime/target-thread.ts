@@ -4,7 +4,7 @@ import type { TargetSystem } from '../../contracts';
 import { writeCrashLinesWith } from '../lib/crash-point';
 import { createDvcqgClient } from '../targets/dvcqg';
 import { createProvinceClient } from '../targets/province';
-import { outcomesToWire, toWire, type CallMessage, type ClientShape, type TargetThreadData, type ThreadMessage } from './target-calls';
+import { outcomesToWire, toWire, workFromWire, type CallMessage, type ClientShape, type TargetThreadData, type ThreadMessage, type WireWork } from './target-calls';
 import { createUndiciFetch } from './undici-fetch';
 
 /** The target thread (see target-calls.ts): the province and portal clients, called by message. */
@@ -24,7 +24,7 @@ const send = (m: ThreadMessage) => port.postMessage(m);
 async function run(m: CallMessage): Promise<unknown> {
   if (m.target === 'province' && m.method === 'read') return clients.province.read(m.args[0] as string);
   if (m.target === 'dvcqg' && m.method === 'lookup') return clients.dvcqg.lookup(m.args[0] as string);
-  if (m.method === 'deliver') return outcomesToWire(await clients[m.target].deliver(m.args[0] as Parameters<typeof clients.province.deliver>[0]));
+  if (m.method === 'deliver') return outcomesToWire(await clients[m.target].deliver((m.args[0] as WireWork[]).map(workFromWire)));
   throw new Error(`no method ${m.method} on the ${m.target} client`);
 }
 

@@ -1,6 +1,6 @@
 import type { CanonicalStatus, DossierDraft, HoldReason } from '../../contracts';
 import { stableStringify, stringifyWithVersion } from '../lib/hash';
-import type { AcceptInput, CurrentDossier, Decision } from './types';
+import type { AcceptInput, ClaimedDelivery, CurrentDossier, Decision } from './types';
 
 /** A source record's row as every store writes it: waiting ('pending') until its dossier is rebuilt. */
 export const recordColumns = (input: AcceptInput) => ({
@@ -90,3 +90,18 @@ export function planVersion(decision: Extract<Decision, { kind: 'dossier' }>, cu
   };
 }
 
+
+/**
+ * A claimed delivery over its stored dossier, parsed only when read: on Node the target thread is
+ * sent the stored text, and parses it there.
+ */
+export function claimedOver(fields: Omit<ClaimedDelivery, 'dossier' | 'canonical'>, canonical: string): ClaimedDelivery {
+  let dossier: DossierDraft | undefined;
+  return {
+    ...fields,
+    canonical,
+    get dossier() {
+      return (dossier ??= JSON.parse(canonical) as DossierDraft);
+    },
+  };
+}

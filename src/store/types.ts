@@ -90,6 +90,8 @@ export interface ClaimedDelivery {
   firstFailedAt: number | null;
   /** For a target that comes after another: what the earlier one issued (the province's MaHoSo). */
   upstreamCode: string | null;
+  /** The dossier as stored (JSON), when the store read it: what crosses to the target thread instead of `dossier`. */
+  canonical?: string;
 }
 
 export interface ClaimInput {

@@ -1,6 +1,7 @@
 import { asc, inArray, sql } from 'drizzle-orm';
-import type { DossierDraft, HoldReason, TargetSystem } from '../../../contracts';
+import type { HoldReason, TargetSystem } from '../../../contracts';
 import { completionWrite } from '../completion';
+import { claimedOver } from '../plan';
 import type { ClaimInput, ClaimedDelivery, DeliveryCompletion, Store } from '../types';
 import { all, columns, numOrNull, parseJson, transact, withParams, type Db, type Q } from './db';
 import * as t from './schema';
@@ -142,12 +143,11 @@ export function pgDeliveries(db: Db): Deliveries {
         if (d) Object.assign(r, { version: d.version, canonical: d.canonical, hold_reason: d.holdReason });
       }
     }
-    return rows.map((r) => ({
+    return rows.map((r) => claimedOver({
       id: r.id,
       dossierId: r.dossier_id,
       target: input.target,
       version: r.version,
-      dossier: parseJson<DossierDraft>(r.canonical),
       holdReason: r.hold_reason as HoldReason | null,
       attempts: r.attempts,
       firstFailedAt: numOrNull(r.first_failed_at),
@@ -160,7 +160,7 @@ export function pgDeliveries(db: Db): Deliveries {
         remoteSteps: parseJson<string[]>(r.remote_steps),
         uncertain: r.uncertain,
       },
-    }));
+    }, r.canonical));
   };
 
   const complete = async (tx: Q, completions: readonly DeliveryCompletion[], now: number) => {

@@ -1,6 +1,7 @@
 import { eq, isNotNull, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
-import type { DossierDraft, HoldReason, TargetSystem } from '../../../contracts';
+import type { HoldReason, TargetSystem } from '../../../contracts';
+import { claimedOver } from '../plan';
 import type { ClaimInput, ClaimedDelivery, DeliveryState } from '../types';
 import * as t from './schema';
 
@@ -84,12 +85,11 @@ export function inClaimOrder<R extends Record<string, unknown>>(rows: R[]): R[] 
 
 /** A claimed row (raw column names, from `RETURNING *`) with its dossier, as the delivery worker sees it. */
 export function toClaimed(r: Record<string, unknown>, d: DossierRow, target: TargetSystem, upstreamCode: string | null): ClaimedDelivery {
-  return {
+  return claimedOver({
     id: r['id'] as number,
     dossierId: d.id,
     target,
     version: d.version,
-    dossier: parseJson<DossierDraft>(d.canonical),
     holdReason: d.holdReason as HoldReason | null,
     attempts: r['attempts'] as number,
     firstFailedAt: (r['first_failed_at'] as number | null) ?? null,
@@ -102,7 +102,7 @@ export function toClaimed(r: Record<string, unknown>, d: DossierRow, target: Tar
       remoteSteps: parseJson<string[]>(r['remote_steps'] as string),
       uncertain: Boolean(r['uncertain']),
     },
-  };
+  }, d.canonical);
 }
 
 /** True while the delivery row still holds what `completionWrite` read from it. */
