@@ -143,4 +143,32 @@ describe('a target thread that dies', () => {
       delete process.env['LIENTHONG_TEST_DYING_MARKER'];
     }
   });
+
+  it('fails calls with nothing sent while no thread runs, and keeps trying to start one', async () => {
+    process.env['LIENTHONG_TEST_DYING_MARKER'] = join(mkdtempSync(join(tmpdir(), 'lienthong-thread-')), 'died');
+    process.env['LIENTHONG_TEST_FAILED_STARTS'] = '1';
+    lines.length = 0;
+    const thread = await startTargetThread(data, logger, { entry: new URL('./support/dying-target-thread.ts', import.meta.url) });
+    try {
+      const [lost] = await thread.targets.province.deliver([work(5)]);
+      expect(lost!.error).toMatchObject({ code: 'TARGET_THREAD_STOPPED', ambiguous: true });
+
+      // The next thread exits before it is ready: these calls are never sent, and say so.
+      const [[unsent], unread] = await Promise.all([thread.targets.province.deliver([work(5)]), thread.targets.province.read('x').catch((e: unknown) => e)]);
+      expect(unsent!.error).toBeInstanceOf(GatewayError);
+      expect(unsent!.error).toMatchObject({ errorClass: 'transient', code: 'TARGET_THREAD_UNAVAILABLE', ambiguous: false });
+      expect(unsent!.progress.uncertain).toBe(false);
+      expect(unread).toMatchObject({ code: 'TARGET_THREAD_UNAVAILABLE' });
+      expect(lines.some((l) => l.includes('target thread did not start; trying again'))).toBe(true);
+
+      // The one after is started a second later and takes the calls.
+      const [next] = await thread.targets.province.deliver([work(5)]);
+      expect(next!.error).toBeUndefined();
+      expect(province.state.findBySource('HT-380-2603-000005', 'civil-status')).toBeDefined();
+    } finally {
+      await thread.close();
+      delete process.env['LIENTHONG_TEST_DYING_MARKER'];
+      delete process.env['LIENTHONG_TEST_FAILED_STARTS'];
+    }
+  });
 });

@@ -155,10 +155,22 @@ export async function startTargetThread(data: TargetThreadData, logger: Logger, 
         if (closing) return;
         logger.error('target thread stopped; starting another', { exitCode: code, callsLost: pending.size });
         failPending();
-        current = new Promise((r) => setTimeout(r, RESTART_DELAY_MS)).then(spawn);
-        current.catch((err: Error) => logger.error('target thread did not restart', { error: err.name, message: err.message.slice(0, 200) }));
+        restart();
       });
     });
+
+  /** Another thread after a pause, and again after each that fails to start, until one does or the gateway stops. */
+  const restart = () => {
+    current = new Promise((r) => setTimeout(r, RESTART_DELAY_MS)).then(() => {
+      if (closing) throw new Error('the gateway is stopping');
+      return spawn();
+    });
+    current.catch((err: Error) => {
+      if (closing) return;
+      logger.error('target thread did not start; trying again', { error: err.name, message: err.message.slice(0, 200) });
+      restart();
+    });
+  };
 
   /** The calls a dead thread had: a delivery's outcome is a failure that may have reached the target. */
   const failPending = () => {
@@ -177,16 +189,33 @@ export async function startTargetThread(data: TargetThreadData, logger: Logger, 
   let current = spawn();
   const { clients } = await current;
 
+  /** A call to the thread; rejects, with nothing sent, while no thread is running. */
   const call = async (target: TargetSystem, method: TargetMethod, args: unknown[]): Promise<unknown> => {
-    const { worker } = await current;
+    const { worker } = await current.catch(() => {
+      throw new GatewayError('transient', 'TARGET_THREAD_UNAVAILABLE', 'the thread making target calls is not running; nothing was sent');
+    });
     const message: CallMessage = { kind: 'call', id: ++serial, target, method, args };
     return new Promise((resolve, reject) => {
       pending.set(message.id, { resolve, reject, call: message });
-      worker.postMessage(message);
+      try {
+        worker.postMessage(message);
+      } catch (err) {
+        pending.delete(message.id);
+        reject(err);
+      }
     });
   };
-  const deliver = (target: TargetSystem) => async (work: readonly ClaimedDelivery[]) =>
-    outcomesFromWire((await call(target, 'deliver', [work.map(workToWire)])) as Parameters<typeof outcomesFromWire>[0]);
+  /** Never throws, as a client's `deliver` must not: a call that could not be made fails each delivery in it. */
+  const deliver = (target: TargetSystem) => async (work: readonly ClaimedDelivery[]) => {
+    const wire = work.map(workToWire);
+    try {
+      return outcomesFromWire((await call(target, 'deliver', [wire])) as Parameters<typeof outcomesFromWire>[0]);
+    } catch (err) {
+      const error =
+        err instanceof GatewayError ? err : new GatewayError('transient', 'TARGET_THREAD_UNAVAILABLE', `the call could not be handed to the target thread: ${(err as Error).message}`);
+      return work.map((w) => ({ id: w.id, progress: w.progress, operations: [], error }));
+    }
+  };
 
   return {
     targets: {
