@@ -90,7 +90,6 @@ export function planVersion(decision: Extract<Decision, { kind: 'dossier' }>, cu
   };
 }
 
-
 /**
  * A claimed delivery over its stored dossier, parsed only when read: on Node the target thread is
  * sent the stored text, and parses it there.
