@@ -123,12 +123,24 @@ describe('target thread', () => {
   });
 });
 
+/** Runs `check` over threads that die on their first call, then fail to start `failedStarts` times (test/support/dying-target-thread.ts). */
+async function withDyingThread(failedStarts: number, check: (thread: TargetThread) => Promise<void>) {
+  process.env['LIENTHONG_TEST_DYING_MARKER'] = join(mkdtempSync(join(tmpdir(), 'lienthong-thread-')), 'died');
+  process.env['LIENTHONG_TEST_FAILED_STARTS'] = String(failedStarts);
+  lines.length = 0;
+  const thread = await startTargetThread(data, logger, { entry: new URL('./support/dying-target-thread.ts', import.meta.url) });
+  try {
+    await check(thread);
+  } finally {
+    await thread.close();
+    delete process.env['LIENTHONG_TEST_DYING_MARKER'];
+    delete process.env['LIENTHONG_TEST_FAILED_STARTS'];
+  }
+}
+
 describe('a target thread that dies', () => {
   it('reports its calls failed and ambiguous, and a new thread takes the next ones', async () => {
-    process.env['LIENTHONG_TEST_DYING_MARKER'] = join(mkdtempSync(join(tmpdir(), 'lienthong-thread-')), 'died');
-    lines.length = 0;
-    const thread = await startTargetThread(data, logger, { entry: new URL('./support/dying-target-thread.ts', import.meta.url) });
-    try {
+    await withDyingThread(0, async (thread) => {
       const [lost] = await thread.targets.province.deliver([work(3)]);
       expect(lost!.error).toBeInstanceOf(GatewayError);
       expect(lost!.error).toMatchObject({ errorClass: 'transient', code: 'TARGET_THREAD_STOPPED', ambiguous: true });
@@ -138,18 +150,11 @@ describe('a target thread that dies', () => {
       const [next] = await thread.targets.province.deliver([work(3)]);
       expect(next!.error).toBeUndefined();
       expect(province.state.findBySource('HT-380-2603-000003', 'civil-status')).toBeDefined();
-    } finally {
-      await thread.close();
-      delete process.env['LIENTHONG_TEST_DYING_MARKER'];
-    }
+    });
   });
 
   it('fails calls with nothing sent while no thread runs, and keeps trying to start one', async () => {
-    process.env['LIENTHONG_TEST_DYING_MARKER'] = join(mkdtempSync(join(tmpdir(), 'lienthong-thread-')), 'died');
-    process.env['LIENTHONG_TEST_FAILED_STARTS'] = '1';
-    lines.length = 0;
-    const thread = await startTargetThread(data, logger, { entry: new URL('./support/dying-target-thread.ts', import.meta.url) });
-    try {
+    await withDyingThread(1, async (thread) => {
       const [lost] = await thread.targets.province.deliver([work(5)]);
       expect(lost!.error).toMatchObject({ code: 'TARGET_THREAD_STOPPED', ambiguous: true });
 
@@ -165,10 +170,6 @@ describe('a target thread that dies', () => {
       const [next] = await thread.targets.province.deliver([work(5)]);
       expect(next!.error).toBeUndefined();
       expect(province.state.findBySource('HT-380-2603-000005', 'civil-status')).toBeDefined();
-    } finally {
-      await thread.close();
-      delete process.env['LIENTHONG_TEST_DYING_MARKER'];
-      delete process.env['LIENTHONG_TEST_FAILED_STARTS'];
-    }
+    });
   });
 });
