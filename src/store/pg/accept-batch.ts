@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { HoldReason, TargetSystem } from '../../../contracts';
 import { currentDossier, planVersion, recordColumns, type DossierColumns } from '../plan';
 import type { AcceptInput, AcceptResult, CurrentDossier, DecideFn, StoredFragment } from '../types';
-import { columns, isRetryable, parseJson } from './db';
+import { columns, isRetryable, parseJson, withLongTexts } from './db';
 import { QUEUE_DELIVERIES } from './deliveries';
 
 /**
@@ -88,8 +88,9 @@ const LOCK = `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextexte
 const INSERT_RECORDS = `
   INSERT INTO source_records (source, external_id, kind, source_time, source_time_ms, content_hash, marker, body, fragment, status, received_at)
   SELECT s, e, k, st, stm, h, m, b, f, 'pending', r
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[])
-      AS u(s, e, k, st, stm, h, m, b, f, r)
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::bigint[], :long1, :long2)
+      AS u(s, e, k, st, stm, h, m, r, b, f)
+   WHERE s IS NOT NULL
   ON CONFLICT DO NOTHING
   RETURNING id, source, external_id, content_hash`;
 const KEYS = `unnest($1::text[], $2::text[]) AS k(source, external_id)`;
@@ -102,18 +103,22 @@ const CURRENT = `
     FROM dossiers d JOIN ${KEYS} ON d.source = k.source AND d.external_id = k.external_id`;
 const INSERT_DOSSIERS = `
   INSERT INTO dossiers (source, external_id, source_code, version, status, hold_reason, hold_detail, national_code, local_code, received_at_ms, canonical, created_at, updated_at)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::text[], $12::bigint[], $13::bigint[])
+  SELECT s, e, sc, v, st, hr, hd, nc, lc, ra, c, ca, ua
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], :long1, $11::bigint[], $12::bigint[])
+      AS u(s, e, sc, v, st, hr, hd, nc, lc, ra, c, ca, ua)
+   WHERE s IS NOT NULL
   RETURNING id, source, external_id`;
 const UPDATE_DOSSIERS = `
   UPDATE dossiers AS d
      SET source_code = u.source_code, version = u.version, status = u.status, hold_reason = u.hold_reason, hold_detail = u.hold_detail,
          national_code = u.national_code, local_code = u.local_code, received_at_ms = u.received_at_ms, canonical = u.canonical, updated_at = u.updated_at
-    FROM unnest($1::int[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::text[], $11::bigint[])
+    FROM unnest($1::int[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], :long1, $10::bigint[])
       AS u(id, source_code, version, status, hold_reason, hold_detail, national_code, local_code, received_at_ms, canonical, updated_at)
    WHERE d.id = u.id`;
 const INSERT_VERSIONS = `
   INSERT INTO dossier_versions (dossier_id, version, canonical, source_record_id, created_at)
-  SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::int[], $5::bigint[])`;
+  SELECT d, v, c, r, t FROM unnest($1::int[], $2::int[], :long1, $3::int[], $4::bigint[]) AS u(d, v, c, r, t)
+   WHERE d IS NOT NULL`;
 const MARK_APPLIED = `
   UPDATE source_records AS r SET status = 'applied', dossier_id = u.dossier_id
     FROM unnest($1::text[], $2::text[], $3::int[]) AS u(source, external_id, dossier_id)
@@ -132,7 +137,8 @@ interface Dossier {
 
 type CurrentRow = { id: number; source: string; external_id: string; version: number; status: string; hold_reason: string | null; canonical: string };
 
-const dossierColumns = (r: DossierColumns) => [r.sourceCode, r.version, r.status, r.holdReason, r.holdDetail, r.nationalCode, r.localCode, r.receivedAtMs, r.canonical];
+/** A dossier row's columns but its canonical text, which goes as a long text (`withLongTexts`). */
+const dossierColumns = (r: DossierColumns) => [r.sourceCode, r.version, r.status, r.holdReason, r.holdDetail, r.nationalCode, r.localCode, r.receivedAtMs];
 
 async function acceptBatch(client: pg.PoolClient, schema: string, jobs: readonly BatchJob[]): Promise<AcceptResult[]> {
   const dossiers = new Map<string, Dossier>();
@@ -142,14 +148,15 @@ async function acceptBatch(client: pg.PoolClient, schema: string, jobs: readonly
   }
   await client.query({ name: 'lt_batch_lock', text: LOCK, values: [[...dossiers.values()].map((d) => [schema, 'dossier', d.source, d.externalId].join('\u001f'))] });
 
-  const inserted = await client.query<{ id: number; source: string; external_id: string; content_hash: string }>({
-    name: 'lt_batch_insert_records',
-    text: INSERT_RECORDS,
-    values: columns(jobs, ({ input }) => {
-      const r = recordColumns(input);
-      return [r.source, r.externalId, r.kind, r.sourceTime, r.sourceTimeMs, r.contentHash, r.marker, r.body, r.fragment, r.receivedAt];
-    }),
-  });
+  const records = jobs.map(({ input }) => recordColumns(input));
+  const inserted = await client.query<{ id: number; source: string; external_id: string; content_hash: string }>(
+    withLongTexts(
+      'lt_batch_insert_records',
+      INSERT_RECORDS,
+      columns(records, (r) => [r.source, r.externalId, r.kind, r.sourceTime, r.sourceTimeMs, r.contentHash, r.marker, r.receivedAt]),
+      [records.map((r) => r.body), records.map((r) => r.fragment)],
+    ),
+  );
   const idByContent = new Map(inserted.rows.map((r) => [`${keyOf(r.source, r.external_id)}\u0000${r.content_hash}`, r.id]));
   // The same content twice in one batch is stored once: the first job gets it, the others are duplicates.
   const recordIds = jobs.map(({ input }, i) => {
@@ -205,19 +212,28 @@ async function acceptBatch(client: pg.PoolClient, schema: string, jobs: readonly
   const idOf = new Map<Dossier, number>();
   for (const d of touched) if (d.current) idOf.set(d, d.current.id);
   if (created.length > 0) {
-    const rows = await client.query<{ id: number; source: string; external_id: string }>({
-      name: 'lt_batch_insert_dossiers',
-      text: INSERT_DOSSIERS,
-      values: columns(created, (c) => [c.dossier.source, c.dossier.externalId, ...dossierColumns(c.row), c.now, c.row.updatedAt]),
-    });
+    const rows = await client.query<{ id: number; source: string; external_id: string }>(
+      withLongTexts(
+        'lt_batch_insert_dossiers',
+        INSERT_DOSSIERS,
+        columns(created, (c) => [c.dossier.source, c.dossier.externalId, ...dossierColumns(c.row), c.now, c.row.updatedAt]),
+        [created.map((c) => c.canonical)],
+      ),
+    );
     for (const r of rows.rows) idOf.set(dossiers.get(keyOf(r.source, r.external_id))!, r.id);
   }
   if (updated.length > 0) {
-    await client.query({ name: 'lt_batch_update_dossiers', text: UPDATE_DOSSIERS, values: columns(updated, (c) => [idOf.get(c.dossier), ...dossierColumns(c.row), c.row.updatedAt]) });
+    await client.query(
+      withLongTexts('lt_batch_update_dossiers', UPDATE_DOSSIERS, columns(updated, (c) => [idOf.get(c.dossier), ...dossierColumns(c.row), c.row.updatedAt]), [
+        updated.map((c) => c.canonical),
+      ]),
+    );
   }
   const changes = [...created, ...updated];
   if (changes.length > 0) {
-    await client.query({ name: 'lt_batch_insert_versions', text: INSERT_VERSIONS, values: columns(changes, (c) => [idOf.get(c.dossier), c.version, c.canonical, c.recordId, c.now]) });
+    await client.query(
+      withLongTexts('lt_batch_insert_versions', INSERT_VERSIONS, columns(changes, (c) => [idOf.get(c.dossier), c.version, c.recordId, c.now]), [changes.map((c) => c.canonical)]),
+    );
   }
   const outbox = queued.flatMap((c) => c.targets.map((target) => [idOf.get(c.dossier), target, c.version, c.now, c.due]));
   if (outbox.length > 0) await client.query({ name: 'lt_batch_queue_deliveries', text: QUEUE_DELIVERIES, values: columns(outbox, (row) => row) });

@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { NodePgDatabase, NodePgQueryResultHKT } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgTransactionConfig } from 'drizzle-orm/pg-core';
+import type { QueryConfig } from 'pg';
 import type * as t from './schema';
 
 /** What the PostgreSQL driver's modules share: the database types, raw queries and row locks. */
@@ -24,6 +25,31 @@ export function columns<T>(rows: readonly T[], pick: (row: T) => unknown[]): unk
   const out: unknown[][] = [];
   for (const row of rows) pick(row).forEach((v, i) => (out[i] ??= []).push(v));
   return out;
+}
+
+/** Row counts a statement with long texts is padded to, so it takes a few shapes, each prepared once per connection. */
+const LONG_TEXT_ROWS = [4, 16, 64, 256];
+
+/**
+ * A batch statement whose long texts (JSON bodies, fragments, canonical dossiers) travel one
+ * parameter each. node-postgres writes an array parameter by escaping every element with regular
+ * expressions, and on JSON full of quotes and Vietnamese letters that cost more than the rest of
+ * the statement (measured: 21 ms against 1.5 ms of client CPU for 14 texts of 24 kB); a parameter
+ * of its own is sent as it is. `text` names the long columns `:long1`, `:long2`, ... after its
+ * array parameters `$1..$n` (`arrays`); each becomes `ARRAY[$k, ...]::text[]`, padded with NULLs to
+ * the next of LONG_TEXT_ROWS. `unnest` pads the shorter arrays with NULLs too, so `text` must skip
+ * the padding rows (a NOT NULL column that is NULL).
+ */
+export function withLongTexts(name: string, text: string, arrays: readonly unknown[][], long: readonly (readonly (string | null)[])[]): QueryConfig {
+  const rows = long[0]?.length ?? 0;
+  const size = LONG_TEXT_ROWS.find((n) => n >= rows) ?? rows;
+  const values: unknown[] = [...arrays];
+  const expressions = long.map((column) => {
+    const first = values.length + 1;
+    for (let i = 0; i < size; i++) values.push(column[i] ?? null);
+    return `ARRAY[${Array.from({ length: size }, (_, i) => `$${first + i}`).join(',')}]::text[]`;
+  });
+  return { name: `${name}_${size}`, text: text.replace(/:long(\d+)/g, (_, k: string) => expressions[Number(k) - 1]!), values };
 }
 
 /** A statement written with $1, $2, ... placeholders (shared with the raw driver) as drizzle SQL. */
