@@ -3,17 +3,19 @@ import type { HoldReason, TargetSystem } from '../../../contracts';
 import { currentDossier, planVersion, recordColumns, type DossierColumns } from '../plan';
 import type { AcceptInput, AcceptResult, CurrentDossier, DecideFn, StoredFragment } from '../types';
 import { columns, isRetryable, parseJson, withLongTexts } from './db';
-import { QUEUE_DELIVERIES } from './deliveries';
+import { queueDeliveriesFrom } from './deliveries';
 
 /**
  * Group commit on PostgreSQL. Accepting one record took eleven round trips in a transaction of
  * its own (lock, insert, two reads, four writes, commit), so the database's round trips, not its
- * fsync, bounded ingest. The accepts that arrive together now share one transaction of about ten
- * statements whatever their number: every column travels as one array parameter (`unnest`), each
- * dossier is rebuilt once from all its records, and the dossiers' locks are taken in one sorted
- * statement, so two batches (or instances) wait for each other instead of deadlocking. If a batch
- * fails (a record that cannot be decided, a database error), each of its records is accepted on
- * its own, so only the bad one is refused. A caller's promise settles after the commit.
+ * fsync, bounded ingest. The accepts that arrive together now share one transaction of five round
+ * trips whatever their number: BEGIN, the dossiers' locks (one sorted statement, so two batches
+ * or instances wait for each other instead of deadlocking), one statement that stores the records
+ * and reads their dossiers, one that writes every rebuilt dossier, and COMMIT. Columns travel as
+ * array parameters (`unnest`), long texts one parameter each (`withLongTexts`), and each dossier
+ * is rebuilt once from all its records. If a batch fails (a record that cannot be decided, a
+ * database error), each of its records is accepted on its own, so only the bad one is refused.
+ * A caller's promise settles after the commit.
  */
 export interface BatchJob {
   input: AcceptInput;
@@ -36,7 +38,7 @@ export function pgAcceptBatcher(pool: pg.Pool, schema: string, alone: (job: Batc
     let results: AcceptResult[];
     try {
       results = await inTransaction(pool, (client) => acceptBatch(client, schema, jobs));
-    } catch {
+    } catch (err) {
       await Promise.all(jobs.map((j) => alone(j).then(j.resolve, j.reject)));
       return;
     }
@@ -85,44 +87,74 @@ async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => 
 }
 
 const LOCK = `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY 1) AS keys`;
-const INSERT_RECORDS = `
-  INSERT INTO source_records (source, external_id, kind, source_time, source_time_ms, content_hash, marker, body, fragment, status, received_at)
-  SELECT s, e, k, st, stm, h, m, b, f, 'pending', r
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::bigint[], :long1, :long2)
-      AS u(s, e, k, st, stm, h, m, r, b, f)
-   WHERE s IS NOT NULL
-  ON CONFLICT DO NOTHING
-  RETURNING id, source, external_id, content_hash`;
-const KEYS = `unnest($1::text[], $2::text[]) AS k(source, external_id)`;
-const FRAGMENTS = `
-  SELECT r.id, r.source, r.external_id, r.kind, r.source_time_ms, r.fragment
-    FROM source_records r JOIN ${KEYS} ON r.source = k.source AND r.external_id = k.external_id
-   ORDER BY r.source_time_ms, r.id`;
-const CURRENT = `
-  SELECT d.id, d.source, d.external_id, d.version, d.status, d.hold_reason, d.canonical
-    FROM dossiers d JOIN ${KEYS} ON d.source = k.source AND d.external_id = k.external_id`;
-const INSERT_DOSSIERS = `
-  INSERT INTO dossiers (source, external_id, source_code, version, status, hold_reason, hold_detail, national_code, local_code, received_at_ms, canonical, created_at, updated_at)
-  SELECT s, e, sc, v, st, hr, hd, nc, lc, ra, c, ca, ua
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], :long1, $11::bigint[], $12::bigint[])
-      AS u(s, e, sc, v, st, hr, hd, nc, lc, ra, c, ca, ua)
-   WHERE s IS NOT NULL
-  RETURNING id, source, external_id`;
-const UPDATE_DOSSIERS = `
-  UPDATE dossiers AS d
-     SET source_code = u.source_code, version = u.version, status = u.status, hold_reason = u.hold_reason, hold_detail = u.hold_detail,
-         national_code = u.national_code, local_code = u.local_code, received_at_ms = u.received_at_ms, canonical = u.canonical, updated_at = u.updated_at
-    FROM unnest($1::int[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bigint[], :long1, $10::bigint[])
-      AS u(id, source_code, version, status, hold_reason, hold_detail, national_code, local_code, received_at_ms, canonical, updated_at)
-   WHERE d.id = u.id`;
-const INSERT_VERSIONS = `
-  INSERT INTO dossier_versions (dossier_id, version, canonical, source_record_id, created_at)
-  SELECT d, v, c, r, t FROM unnest($1::int[], $2::int[], :long1, $3::int[], $4::bigint[]) AS u(d, v, c, r, t)
-   WHERE d IS NOT NULL`;
-const MARK_APPLIED = `
-  UPDATE source_records AS r SET status = 'applied', dossier_id = u.dossier_id
-    FROM unnest($1::text[], $2::text[], $3::int[]) AS u(source, external_id, dossier_id)
-   WHERE r.source = u.source AND r.external_id = u.external_id AND r.status = 'pending'`;
+
+/**
+ * Stores the records and reads what rebuilding their dossiers needs, in one statement: the stored
+ * records, the dossiers' other records and the dossiers themselves, one result row each. The
+ * statement's snapshot is taken after the locks, so it holds everything committed before them;
+ * the records it stores itself come from RETURNING, which the rest of a statement cannot see.
+ */
+const STORE_AND_READ = `
+  WITH stored AS (
+    INSERT INTO source_records (source, external_id, kind, source_time, source_time_ms, content_hash, marker, body, fragment, status, received_at)
+    SELECT s, e, k, st, stm, h, m, b, f, 'pending', r
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::bigint[], :long1, :long2)
+        AS u(s, e, k, st, stm, h, m, r, b, f)
+     WHERE s IS NOT NULL
+    ON CONFLICT DO NOTHING
+    RETURNING id, source, external_id, content_hash, kind, source_time_ms, fragment),
+  touched AS (SELECT DISTINCT source, external_id FROM stored)
+  SELECT 'stored' AS row, id, source, external_id, content_hash, kind, source_time_ms, fragment AS text,
+         NULL::int AS version, NULL::text AS status, NULL::text AS hold_reason
+    FROM stored
+  UNION ALL
+  SELECT 'earlier', r.id, r.source, r.external_id, NULL, r.kind, r.source_time_ms, r.fragment, NULL, NULL, NULL
+    FROM source_records r JOIN touched k ON r.source = k.source AND r.external_id = k.external_id
+  UNION ALL
+  SELECT 'dossier', d.id, d.source, d.external_id, NULL, NULL, NULL, d.canonical, d.version, d.status, d.hold_reason
+    FROM dossiers d JOIN touched k ON d.source = k.source AND d.external_id = k.external_id`;
+
+/**
+ * Every write of a batch's rebuilt dossiers, in one statement: the new and changed dossier rows,
+ * their versions, the outbox and the records now applied. A dossier created here has no id before
+ * the statement: the rows that need it find it by its key in what the INSERT returns. Each
+ * canonical text is sent once, for both the dossier row and its version.
+ */
+const WRITE = `
+  WITH c AS MATERIALIZED (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                         $11::bigint[], $12::int[], $13::bigint[], :long1)
+      AS c(source, external_id, id, source_code, version, status, hold_reason, hold_detail, national_code, local_code,
+           received_at_ms, record_id, now, canonical)
+     WHERE source IS NOT NULL),
+  created AS (
+    INSERT INTO dossiers (source, external_id, source_code, version, status, hold_reason, hold_detail, national_code, local_code, received_at_ms, canonical, created_at, updated_at)
+    SELECT source, external_id, source_code, version, status, hold_reason, hold_detail, national_code, local_code, received_at_ms, canonical, now, now
+      FROM c WHERE id IS NULL
+    RETURNING id, source, external_id),
+  updated AS (
+    UPDATE dossiers AS d
+       SET source_code = c.source_code, version = c.version, status = c.status, hold_reason = c.hold_reason, hold_detail = c.hold_detail,
+           national_code = c.national_code, local_code = c.local_code, received_at_ms = c.received_at_ms, canonical = c.canonical, updated_at = c.now
+      FROM c WHERE d.id = c.id
+    RETURNING d.id),
+  versions AS (
+    INSERT INTO dossier_versions (dossier_id, version, canonical, source_record_id, created_at)
+    SELECT COALESCE(c.id, n.id), c.version, c.canonical, c.record_id, c.now
+      FROM c LEFT JOIN created n ON n.source = c.source AND n.external_id = c.external_id
+    RETURNING dossier_id),
+  outbox AS (${queueDeliveriesFrom(`(
+    SELECT COALESCE(o.id, n.id) AS d, o.t, o.v, o.n, o.due
+      FROM unnest($14::text[], $15::text[], $16::int[], $17::text[], $18::int[], $19::bigint[], $20::bigint[]) AS o(source, external_id, id, t, v, n, due)
+      LEFT JOIN created n ON n.source = o.source AND n.external_id = o.external_id) AS o`)}
+    RETURNING id),
+  applied AS (
+    UPDATE source_records AS r SET status = 'applied', dossier_id = COALESCE(a.id, n.id)
+      FROM unnest($21::text[], $22::text[], $23::int[]) AS a(source, external_id, id)
+      LEFT JOIN created n ON n.source = a.source AND n.external_id = a.external_id
+     WHERE r.source = a.source AND r.external_id = a.external_id AND r.status = 'pending'
+    RETURNING r.id)
+  SELECT id, source, external_id FROM created`;
 
 const keyOf = (source: string, externalId: string) => `${source}\u0000${externalId}`;
 
@@ -135,10 +167,26 @@ interface Dossier {
   current: CurrentDossier | null;
 }
 
-type CurrentRow = { id: number; source: string; external_id: string; version: number; status: string; hold_reason: string | null; canonical: string };
+/** A row of STORE_AND_READ: a record stored now, an earlier record of its dossier, or the dossier. */
+type ReadRow = {
+  row: 'stored' | 'earlier' | 'dossier';
+  id: number;
+  source: string;
+  external_id: string;
+  content_hash: string | null;
+  kind: string | null;
+  source_time_ms: string | null;
+  text: string;
+  version: number | null;
+  status: string | null;
+  hold_reason: string | null;
+};
 
-/** A dossier row's columns but its canonical text, which goes as a long text (`withLongTexts`). */
+/** A dossier row's columns but its identity and canonical text, in WRITE's order. */
 const dossierColumns = (r: DossierColumns) => [r.sourceCode, r.version, r.status, r.holdReason, r.holdDetail, r.nationalCode, r.localCode, r.receivedAtMs];
+
+/** Column arrays of exactly `width` columns, empty ones included, for a statement that always binds them. */
+const arrays = (rows: readonly unknown[][], width: number) => Array.from({ length: width }, (_, i) => rows.map((r) => r[i]));
 
 async function acceptBatch(client: pg.PoolClient, schema: string, jobs: readonly BatchJob[]): Promise<AcceptResult[]> {
   const dossiers = new Map<string, Dossier>();
@@ -149,15 +197,24 @@ async function acceptBatch(client: pg.PoolClient, schema: string, jobs: readonly
   await client.query({ name: 'lt_batch_lock', text: LOCK, values: [[...dossiers.values()].map((d) => [schema, 'dossier', d.source, d.externalId].join('\u001f'))] });
 
   const records = jobs.map(({ input }) => recordColumns(input));
-  const inserted = await client.query<{ id: number; source: string; external_id: string; content_hash: string }>(
+  const read = await client.query<ReadRow>(
     withLongTexts(
-      'lt_batch_insert_records',
-      INSERT_RECORDS,
+      'lt_batch_store_and_read',
+      STORE_AND_READ,
       columns(records, (r) => [r.source, r.externalId, r.kind, r.sourceTime, r.sourceTimeMs, r.contentHash, r.marker, r.receivedAt]),
       [records.map((r) => r.body), records.map((r) => r.fragment)],
     ),
   );
-  const idByContent = new Map(inserted.rows.map((r) => [`${keyOf(r.source, r.external_id)}\u0000${r.content_hash}`, r.id]));
+  const idByContent = new Map<string, number>();
+  for (const r of read.rows) {
+    const dossier = dossiers.get(keyOf(r.source, r.external_id))!;
+    if (r.row === 'dossier') {
+      dossier.current = currentDossier({ id: r.id, version: r.version!, status: r.status!, holdReason: r.hold_reason, canonical: r.text });
+      continue;
+    }
+    if (r.row === 'stored') idByContent.set(`${keyOf(r.source, r.external_id)}\u0000${r.content_hash}`, r.id);
+    dossier.fragments.push({ id: r.id, kind: r.kind!, sourceTimeMs: Number(r.source_time_ms), fragment: parseJson<unknown>(r.text) });
+  }
   // The same content twice in one batch is stored once: the first job gets it, the others are duplicates.
   const recordIds = jobs.map(({ input }, i) => {
     const content = `${keyOf(input.source, input.externalId)}\u0000${input.contentHash}`;
@@ -169,22 +226,11 @@ async function acceptBatch(client: pg.PoolClient, schema: string, jobs: readonly
   const results: AcceptResult[] = recordIds.map(() => ({ outcome: 'duplicate' }));
   const touched = [...dossiers.values()].filter((d) => d.stored.length > 0);
   if (touched.length === 0) return results;
-
-  const keys = [touched.map((d) => d.source), touched.map((d) => d.externalId)];
-  const fragments = await client.query<{ id: number; source: string; external_id: string; kind: string; source_time_ms: string; fragment: string }>({
-    name: 'lt_batch_fragments',
-    text: FRAGMENTS,
-    values: keys,
-  });
-  for (const r of fragments.rows) {
-    dossiers.get(keyOf(r.source, r.external_id))!.fragments.push({ id: r.id, kind: r.kind, sourceTimeMs: Number(r.source_time_ms), fragment: parseJson<unknown>(r.fragment) });
-  }
-  const current = await client.query<CurrentRow>({ name: 'lt_batch_current', text: CURRENT, values: keys });
-  for (const r of current.rows) dossiers.get(keyOf(r.source, r.external_id))!.current = currentDossier({ ...r, holdReason: r.hold_reason });
+  // Records stored now have the newest ids; every store folds in source time order, ties by id.
+  for (const d of touched) d.fragments.sort((a, b) => a.sourceTimeMs - b.sourceTimeMs || a.id - b.id);
 
   type Change = { dossier: Dossier; version: number; canonical: string; row: DossierColumns; recordId: number; now: number; due: number; targets: readonly TargetSystem[] };
-  const created: Change[] = [];
-  const updated: Change[] = [];
+  const changes: Change[] = [];
   const queued: Change[] = [];
   const applied: { dossier: Dossier; outcome: 'changed' | 'unchanged'; version: number; hold: HoldReason | null }[] = [];
   for (const dossier of touched) {
@@ -204,43 +250,37 @@ async function acceptBatch(client: pg.PoolClient, schema: string, jobs: readonly
       continue;
     }
     const change: Change = { dossier, version: plan.version, canonical: plan.canonical, row: plan.row, recordId: recordIds[last]!, now, due: now + delayMs, targets };
-    (dossier.current ? updated : created).push(change);
+    changes.push(change);
     if (!decision.hold) queued.push(change);
     applied.push({ dossier, outcome: 'changed', version: plan.version, hold });
   }
+  if (applied.length === 0) return results;
 
   const idOf = new Map<Dossier, number>();
   for (const d of touched) if (d.current) idOf.set(d, d.current.id);
-  if (created.length > 0) {
-    const rows = await client.query<{ id: number; source: string; external_id: string }>(
-      withLongTexts(
-        'lt_batch_insert_dossiers',
-        INSERT_DOSSIERS,
-        columns(created, (c) => [c.dossier.source, c.dossier.externalId, ...dossierColumns(c.row), c.now, c.row.updatedAt]),
-        [created.map((c) => c.canonical)],
-      ),
-    );
-    for (const r of rows.rows) idOf.set(dossiers.get(keyOf(r.source, r.external_id))!, r.id);
-  }
-  if (updated.length > 0) {
-    await client.query(
-      withLongTexts('lt_batch_update_dossiers', UPDATE_DOSSIERS, columns(updated, (c) => [idOf.get(c.dossier), ...dossierColumns(c.row), c.row.updatedAt]), [
-        updated.map((c) => c.canonical),
-      ]),
-    );
-  }
-  const changes = [...created, ...updated];
-  if (changes.length > 0) {
-    await client.query(
-      withLongTexts('lt_batch_insert_versions', INSERT_VERSIONS, columns(changes, (c) => [idOf.get(c.dossier), c.version, c.recordId, c.now]), [changes.map((c) => c.canonical)]),
-    );
-  }
-  const outbox = queued.flatMap((c) => c.targets.map((target) => [idOf.get(c.dossier), target, c.version, c.now, c.due]));
-  if (outbox.length > 0) await client.query({ name: 'lt_batch_queue_deliveries', text: QUEUE_DELIVERIES, values: columns(outbox, (row) => row) });
-  if (applied.length > 0) {
-    // Every record of these dossiers is now part of them, including the ones that waited.
-    await client.query({ name: 'lt_batch_mark_applied', text: MARK_APPLIED, values: columns(applied, (a) => [a.dossier.source, a.dossier.externalId, idOf.get(a.dossier)]) });
-  }
+  const key = (d: Dossier) => [d.source, d.externalId, d.current?.id ?? null];
+  const created = await client.query<{ id: number; source: string; external_id: string }>(
+    withLongTexts(
+      'lt_batch_write',
+      WRITE,
+      [
+        ...arrays(
+          changes.map((c) => [...key(c.dossier), ...dossierColumns(c.row), c.recordId, c.now]),
+          13,
+        ),
+        ...arrays(
+          queued.flatMap((c) => c.targets.map((target) => [...key(c.dossier), target, c.version, c.now, c.due])),
+          7,
+        ),
+        ...arrays(
+          applied.map((a) => key(a.dossier)),
+          3,
+        ),
+      ],
+      [changes.map((c) => c.canonical)],
+    ),
+  );
+  for (const r of created.rows) idOf.set(dossiers.get(keyOf(r.source, r.external_id))!, r.id);
   for (const a of applied) {
     const dossierId = idOf.get(a.dossier)!;
     for (const i of a.dossier.stored) results[i] = { outcome: a.outcome, dossierId, version: a.version, hold: a.hold, recordId: recordIds[i] };

@@ -13,13 +13,13 @@ import * as t from './schema';
 type Deliveries = Pick<Store, 'claimDeliveries' | 'completeDeliveries' | 'releaseLeases'>;
 
 /**
- * The outbox upsert, one row per (dossier, target, version, now, due) in the array parameters $1..$5.
+ * The outbox upsert, one row per (d, t, v, n, due) of `rows`: dossier, target, version, now, due.
  * A delivered, failed or dead delivery starts afresh for the new change; a retrying one keeps its
  * backoff so a struggling target is not hammered (and the change its delay).
  */
-export const QUEUE_DELIVERIES = `
+export const queueDeliveriesFrom = (rows: string) => `
   INSERT INTO deliveries (dossier_id, target, state, want_version, pending_since, next_attempt_at, created_at, updated_at)
-  SELECT d, t, 'pending', v, n, due, n, n FROM unnest($1::int[], $2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS u(d, t, v, n, due)
+  SELECT d, t, 'pending', v, n, due, n, n FROM ${rows}
   ON CONFLICT (dossier_id, target) DO UPDATE SET
     want_version = EXCLUDED.want_version,
     state = CASE WHEN deliveries.state = 'retrying' THEN 'retrying' ELSE 'pending' END,
@@ -28,6 +28,8 @@ export const QUEUE_DELIVERIES = `
     attempts = CASE WHEN deliveries.state IN ('failed','dead') THEN 0 ELSE deliveries.attempts END,
     first_failed_at = CASE WHEN deliveries.state IN ('failed','dead') THEN NULL ELSE deliveries.first_failed_at END,
     updated_at = EXCLUDED.updated_at`;
+
+const QUEUE_DELIVERIES = queueDeliveriesFrom('unnest($1::int[], $2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS u(d, t, v, n, due)');
 
 /** Called inside the operation that wrote the dossier's new version, so both commit together. */
 export async function queueDeliveries(tx: Q, dossierId: number, version: number, targets: readonly TargetSystem[], now: number, due: number) {
