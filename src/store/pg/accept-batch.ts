@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { HoldReason, TargetSystem } from '../../../contracts';
 import { currentDossier, planVersion, recordColumns, type DossierColumns } from '../plan';
 import type { AcceptInput, AcceptResult, CurrentDossier, DecideFn, StoredFragment } from '../types';
-import { columns, isRetryable, parseJson, withLongTexts } from './db';
+import { arrays, columns, isRetryable, parseJson, withLongTexts } from './db';
 import { queueDeliveriesFrom } from './deliveries';
 
 /**
@@ -38,7 +38,7 @@ export function pgAcceptBatcher(pool: pg.Pool, schema: string, alone: (job: Batc
     let results: AcceptResult[];
     try {
       results = await inTransaction(pool, (client) => acceptBatch(client, schema, jobs));
-    } catch (err) {
+    } catch {
       await Promise.all(jobs.map((j) => alone(j).then(j.resolve, j.reject)));
       return;
     }
@@ -136,24 +136,20 @@ const WRITE = `
     UPDATE dossiers AS d
        SET source_code = c.source_code, version = c.version, status = c.status, hold_reason = c.hold_reason, hold_detail = c.hold_detail,
            national_code = c.national_code, local_code = c.local_code, received_at_ms = c.received_at_ms, canonical = c.canonical, updated_at = c.now
-      FROM c WHERE d.id = c.id
-    RETURNING d.id),
+      FROM c WHERE d.id = c.id),
   versions AS (
     INSERT INTO dossier_versions (dossier_id, version, canonical, source_record_id, created_at)
     SELECT COALESCE(c.id, n.id), c.version, c.canonical, c.record_id, c.now
-      FROM c LEFT JOIN created n ON n.source = c.source AND n.external_id = c.external_id
-    RETURNING dossier_id),
+      FROM c LEFT JOIN created n ON n.source = c.source AND n.external_id = c.external_id),
   outbox AS (${queueDeliveriesFrom(`(
     SELECT COALESCE(o.id, n.id) AS d, o.t, o.v, o.n, o.due
       FROM unnest($14::text[], $15::text[], $16::int[], $17::text[], $18::int[], $19::bigint[], $20::bigint[]) AS o(source, external_id, id, t, v, n, due)
-      LEFT JOIN created n ON n.source = o.source AND n.external_id = o.external_id) AS o`)}
-    RETURNING id),
+      LEFT JOIN created n ON n.source = o.source AND n.external_id = o.external_id) AS o`)}),
   applied AS (
     UPDATE source_records AS r SET status = 'applied', dossier_id = COALESCE(a.id, n.id)
       FROM unnest($21::text[], $22::text[], $23::int[]) AS a(source, external_id, id)
       LEFT JOIN created n ON n.source = a.source AND n.external_id = a.external_id
-     WHERE r.source = a.source AND r.external_id = a.external_id AND r.status = 'pending'
-    RETURNING r.id)
+     WHERE r.source = a.source AND r.external_id = a.external_id AND r.status = 'pending')
   SELECT id, source, external_id FROM created`;
 
 const keyOf = (source: string, externalId: string) => `${source}\u0000${externalId}`;
@@ -184,9 +180,6 @@ type ReadRow = {
 
 /** A dossier row's columns but its identity and canonical text, in WRITE's order. */
 const dossierColumns = (r: DossierColumns) => [r.sourceCode, r.version, r.status, r.holdReason, r.holdDetail, r.nationalCode, r.localCode, r.receivedAtMs];
-
-/** Column arrays of exactly `width` columns, empty ones included, for a statement that always binds them. */
-const arrays = (rows: readonly unknown[][], width: number) => Array.from({ length: width }, (_, i) => rows.map((r) => r[i]));
 
 async function acceptBatch(client: pg.PoolClient, schema: string, jobs: readonly BatchJob[]): Promise<AcceptResult[]> {
   const dossiers = new Map<string, Dossier>();
@@ -265,15 +258,18 @@ async function acceptBatch(client: pg.PoolClient, schema: string, jobs: readonly
       WRITE,
       [
         ...arrays(
-          changes.map((c) => [...key(c.dossier), ...dossierColumns(c.row), c.recordId, c.now]),
+          columns(changes, (c) => [...key(c.dossier), ...dossierColumns(c.row), c.recordId, c.now]),
           13,
         ),
         ...arrays(
-          queued.flatMap((c) => c.targets.map((target) => [...key(c.dossier), target, c.version, c.now, c.due])),
+          columns(
+            queued.flatMap((c) => c.targets.map((target) => ({ c, target }))),
+            ({ c, target }) => [...key(c.dossier), target, c.version, c.now, c.due],
+          ),
           7,
         ),
         ...arrays(
-          applied.map((a) => key(a.dossier)),
+          columns(applied, (a) => key(a.dossier)),
           3,
         ),
       ],

@@ -27,6 +27,9 @@ export function columns<T>(rows: readonly T[], pick: (row: T) => unknown[]): unk
   return out;
 }
 
+/** `columns` of no rows is no arrays: an empty batch still binds one empty array per column. */
+export const arrays = (out: unknown[][], width: number) => Array.from({ length: width }, (_, i) => out[i] ?? []);
+
 /** Row counts a statement with long texts is padded to, so it takes a few shapes, each prepared once per connection. */
 const LONG_TEXT_ROWS = [4, 16, 64, 256];
 

@@ -3,7 +3,7 @@ import type { HoldReason, TargetSystem } from '../../../contracts';
 import { completionWrite } from '../completion';
 import { claimedOver } from '../plan';
 import type { ClaimInput, ClaimedDelivery, DeliveryCompletion, Store } from '../types';
-import { all, columns, numOrNull, parseJson, transact, withParams, type Db, type Q } from './db';
+import { all, arrays, columns, numOrNull, parseJson, transact, withParams, type Db, type Q } from './db';
 import * as t from './schema';
 
 /**
@@ -91,8 +91,6 @@ const attemptColumns = (a: AttemptRow) => [
   a.deliveryId, a.version, a.startedAt, a.durationMs, a.outcome, a.errorClass ?? null, a.errorCode ?? null, a.message ?? null,
   a.httpStatus ?? null, a.latencyMs ?? null, a.operations ?? '[]',
 ];
-/** `columns` of no rows is no arrays: an empty batch still binds one empty array per column. */
-const arrays = (out: unknown[][], width: number) => Array.from({ length: width }, (_, i) => out[i] ?? []);
 
 export function pgDeliveries(db: Db): Deliveries {
   // One statement, so one round trip and no transaction around it (READ COMMITTED, the store's
