@@ -2,6 +2,44 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stableStringify, stringifyWithVersion } from './hash';
 
+/** The definition, plainly: JSON whose objects list their keys in sorted order (as text: "10" before "9"). */
+function sortedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : sortedJson(v))).join(',')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const entries = Object.keys(value)
+    .sort()
+    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${sortedJson((value as Record<string, unknown>)[k])}`);
+  return `{${entries.join(',')}}`;
+}
+
+describe('stableStringify', () => {
+  it('writes JSON with the keys of every object in sorted order, whatever the value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(stableStringify(value)).toBe(sortedJson(value));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('writes the same text whatever order the keys were added in', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (value) => {
+        const reversed = Object.fromEntries(Object.entries(value).reverse());
+        expect(stableStringify(reversed)).toBe(stableStringify(value));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('writes numbers, escapes and missing values as JSON does', () => {
+    expect(stableStringify({ b: -0, a: 1e21, c: Number.NaN, d: Infinity, e: 0.1 })).toBe('{"a":1e+21,"b":0,"c":null,"d":null,"e":0.1}');
+    const escaped = { 'k"\n': 'Nguyễn "An"\n\u0001\u2028', gone: undefined, list: [undefined, true, false, null] };
+    expect(stableStringify(escaped)).toBe(JSON.stringify({ 'k"\n': escaped['k"\n'], list: [null, true, false, null] }));
+  });
+});
+
 describe('stringifyWithVersion', () => {
   it('writes what stableStringify writes of the object with that version, whatever the object', () => {
     fc.assert(

@@ -1,22 +1,53 @@
 /** Content hashing that works the same on Node and on Workers (Web Crypto). */
 
-/** JSON with object keys sorted, so that equal content always hashes equally. On every accept's path: kept loop-plain. */
+/** Object keys as JSON strings, kept: dossiers use a few dozen keys, quoted on every accept otherwise. */
+const quotedKeys = new Map<string, string>();
+function quoteKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < 4096) quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
+/**
+ * JSON with object keys sorted, so that equal content always hashes equally. On every accept's path
+ * (each dossier's canonical text, twice): kept loop-plain, primitives written without a call into
+ * JSON.stringify where their text is plain, keys quoted once.
+ */
 export function stableStringify(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      if (value === null) return 'null';
+      break;
+    default:
+      return JSON.stringify(value) ?? 'null';
+  }
   if (Array.isArray(value)) {
     let out = '[';
     for (let i = 0; i < value.length; i++) {
       const v: unknown = value[i];
-      out += (i ? ',' : '') + (v === undefined ? 'null' : stableStringify(v));
+      if (i) out += ',';
+      out += v === undefined ? 'null' : stableStringify(v);
     }
     return `${out}]`;
   }
   const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
   let out = '{';
-  for (const key of Object.keys(record).sort()) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     const v = record[key];
     if (v === undefined) continue;
-    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${stableStringify(v)}`;
+    if (out.length > 1) out += ',';
+    out += `${quoteKey(key)}:${stableStringify(v)}`;
   }
   return `${out}}`;
 }
