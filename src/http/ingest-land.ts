@@ -87,16 +87,17 @@ export function landRoutes() {
     const event = c.req.param('event');
     const keep = (body: string, code: string, reason: string) => ingestor.reject('land', body, code, reason, { kind: event.slice(0, 60) });
     const { bytes, tooLarge } = await readLimited(c, land.maxBodyBytes);
-    const lossy = new TextDecoder('utf-8').decode(bytes);
+    // What is kept of a body that is not valid UTF-8 (or cut short): each bad sequence as U+FFFD.
+    const lossy = () => new TextDecoder('utf-8').decode(bytes);
     if (tooLarge) {
-      await keep(lossy, 'TOO_LARGE', `body larger than ${land.maxBodyBytes} bytes (the first ${land.maxBodyBytes} bytes are kept)`);
+      await keep(lossy(), 'TOO_LARGE', `body larger than ${land.maxBodyBytes} bytes (the first ${land.maxBodyBytes} bytes are kept)`);
       return answer(c, 400, 0, `Nội dung quá lớn: tối đa ${land.maxBodyBytes} byte`);
     }
     let body: string;
     try {
       body = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch {
-      await keep(lossy, 'BAD_ENCODING', 'body is not valid UTF-8');
+      await keep(lossy(), 'BAD_ENCODING', 'body is not valid UTF-8');
       return answer(c, 400, 0, 'Nội dung không phải UTF-8 hợp lệ');
     }
     const type = c.req.header('content-type') ?? '';

@@ -1,4 +1,5 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import type Database from 'better-sqlite3';
+import { Param, Placeholder, and, asc, eq, is, sql } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { TargetSystem } from '../../../contracts';
 import { outboxEntry, type DeliveryRow } from './rows';
@@ -13,7 +14,35 @@ const p = <N extends string>(name: N) => sql.placeholder(name);
 /** A placeholder where drizzle's types want an SQL expression (an update's `set`). */
 const s = (name: string) => sql`${sql.placeholder(name)}`;
 
-export function acceptStatements(db: BetterSQLite3Database<typeof t>) {
+/**
+ * A statement that only writes, run straight on better-sqlite3: drizzle's prepared `run` finds each
+ * placeholder's value by testing every parameter's class on every call, most of what it costs besides
+ * SQLite's own work. Here where each value comes from is resolved once, with the same column
+ * encoders, and the statement text is drizzle's.
+ */
+export function direct(client: Database.Database, prepared: { getQuery(): { sql: string; params: unknown[] } }) {
+  const query = prepared.getQuery();
+  const stmt = client.prepare(query.sql);
+  const value = (p: unknown): ((values: Record<string, unknown>) => unknown) => {
+    const wanted = (name: string) => (values: Record<string, unknown>) => {
+      if (!(name in values)) throw new Error(`No value for placeholder "${name}" was provided`);
+      return values[name];
+    };
+    if (is(p, Placeholder)) return wanted(p.name);
+    if (is(p, Param) && is(p.value, Placeholder)) {
+      const read = wanted(p.value.name);
+      const encoder = p.encoder;
+      return (values) => encoder.mapToDriverValue(read(values));
+    }
+    return () => p;
+  };
+  const values = query.params.map(value);
+  return {
+    run: (placeholders: Record<string, unknown>): Database.RunResult => stmt.run(...values.map((v) => v(placeholders))),
+  };
+}
+
+export function acceptStatements(db: BetterSQLite3Database<typeof t>, raw: Database.Database) {
   const ofDossier = and(eq(t.sourceRecords.source, p('source')), eq(t.sourceRecords.externalId, p('externalId')));
   const dossierColumns = {
     sourceCode: s('sourceCode'),
@@ -28,23 +57,26 @@ export function acceptStatements(db: BetterSQLite3Database<typeof t>) {
     updatedAt: s('updatedAt'),
   };
   return {
-    insertRecord: db
-      .insert(t.sourceRecords)
-      .values({
-        source: p('source'),
-        externalId: p('externalId'),
-        kind: p('kind'),
-        sourceTime: p('sourceTime'),
-        sourceTimeMs: p('sourceTimeMs'),
-        contentHash: p('contentHash'),
-        marker: p('marker'),
-        body: p('body'),
-        fragment: p('fragment'),
-        status: 'pending',
-        receivedAt: p('receivedAt'),
-      })
-      .onConflictDoNothing()
-      .prepare(),
+    insertRecord: direct(
+      raw,
+      db
+        .insert(t.sourceRecords)
+        .values({
+          source: p('source'),
+          externalId: p('externalId'),
+          kind: p('kind'),
+          sourceTime: p('sourceTime'),
+          sourceTimeMs: p('sourceTimeMs'),
+          contentHash: p('contentHash'),
+          marker: p('marker'),
+          body: p('body'),
+          fragment: p('fragment'),
+          status: 'pending',
+          receivedAt: p('receivedAt'),
+        })
+        .onConflictDoNothing()
+        .prepare(),
+    ),
     fragments: db
       .select({ id: t.sourceRecords.id, kind: t.sourceRecords.kind, sourceTimeMs: t.sourceRecords.sourceTimeMs, fragment: t.sourceRecords.fragment })
       .from(t.sourceRecords)
@@ -56,25 +88,31 @@ export function acceptStatements(db: BetterSQLite3Database<typeof t>) {
       .from(t.dossiers)
       .where(and(eq(t.dossiers.source, p('source')), eq(t.dossiers.externalId, p('externalId'))))
       .prepare(),
-    updateDossier: db.update(t.dossiers).set(dossierColumns).where(eq(t.dossiers.id, p('id'))).prepare(),
-    insertDossier: db
-      .insert(t.dossiers)
-      .values({ ...dossierColumns, source: p('source'), externalId: p('externalId'), createdAt: p('createdAt') })
-      .prepare(),
-    insertVersion: db
-      .insert(t.dossierVersions)
-      .values({ dossierId: p('dossierId'), version: p('version'), canonical: p('canonical'), sourceRecordId: p('sourceRecordId'), createdAt: p('createdAt') })
-      .prepare(),
+    updateDossier: direct(raw, db.update(t.dossiers).set(dossierColumns).where(eq(t.dossiers.id, p('id'))).prepare()),
+    insertDossier: direct(
+      raw,
+      db
+        .insert(t.dossiers)
+        .values({ ...dossierColumns, source: p('source'), externalId: p('externalId'), createdAt: p('createdAt') })
+        .prepare(),
+    ),
+    insertVersion: direct(
+      raw,
+      db
+        .insert(t.dossierVersions)
+        .values({ dossierId: p('dossierId'), version: p('version'), canonical: p('canonical'), sourceRecordId: p('sourceRecordId'), createdAt: p('createdAt') })
+        .prepare(),
+    ),
     /** The dossier's outbox rows, one statement for all its targets (`target0`, `target1`, …). */
     queueDeliveries: (() => {
-      const prepared = new Map<number, { run(values: Record<string, unknown>): unknown }>();
+      const prepared = new Map<number, ReturnType<typeof direct>>();
       const entry = (i: number) => outboxEntry(p('dossierId'), p(`target${i}`), p('version'), p('now'), p('due'));
       return (dossierId: number, targets: readonly TargetSystem[], version: number, now: number, due: number) => {
         if (targets.length === 0) return;
         let stmt = prepared.get(targets.length);
         if (!stmt) {
           const rows = targets.map((_, i) => entry(i).values);
-          stmt = db.insert(t.deliveries).values(rows).onConflictDoUpdate(entry(0).onConflict).prepare();
+          stmt = direct(raw, db.insert(t.deliveries).values(rows).onConflictDoUpdate(entry(0).onConflict).prepare());
           prepared.set(targets.length, stmt);
         }
         const values: Record<string, unknown> = { dossierId, version, now, due };
@@ -82,11 +120,14 @@ export function acceptStatements(db: BetterSQLite3Database<typeof t>) {
         stmt.run(values);
       };
     })(),
-    markApplied: db
-      .update(t.sourceRecords)
-      .set({ status: 'applied', dossierId: s('dossierId') })
-      .where(and(ofDossier, eq(t.sourceRecords.status, 'pending')))
-      .prepare(),
+    markApplied: direct(
+      raw,
+      db
+        .update(t.sourceRecords)
+        .set({ status: 'applied', dossierId: s('dossierId') })
+        .where(and(ofDossier, eq(t.sourceRecords.status, 'pending')))
+        .prepare(),
+    ),
   };
 }
 
@@ -118,30 +159,36 @@ const COMPLETION_COLUMNS = [
  * per call, drizzle's builder was most of a finished delivery's cost on a drain. The update sets
  * every column a completion may change, the ones it leaves as they are from the row just read.
  */
-export function completionStatements(db: BetterSQLite3Database<typeof t>) {
-  const update = db
-    .update(t.deliveries)
-    .set(Object.fromEntries(COMPLETION_COLUMNS.map((c) => [c, s(c)])))
-    .where(eq(t.deliveries.id, p('id')))
-    .prepare();
+export function completionStatements(db: BetterSQLite3Database<typeof t>, raw: Database.Database) {
+  const update = direct(
+    raw,
+    db
+      .update(t.deliveries)
+      .set(Object.fromEntries(COMPLETION_COLUMNS.map((c) => [c, s(c)])))
+      .where(eq(t.deliveries.id, p('id')))
+      .prepare(),
+  );
   return {
     row: db.select().from(t.deliveries).where(eq(t.deliveries.id, p('id'))).prepare(),
-    insertAttempt: db
-      .insert(t.deliveryAttempts)
-      .values({
-        deliveryId: p('deliveryId'),
-        version: p('version'),
-        startedAt: p('startedAt'),
-        durationMs: p('durationMs'),
-        outcome: p('outcome'),
-        errorClass: p('errorClass'),
-        errorCode: p('errorCode'),
-        message: p('message'),
-        httpStatus: p('httpStatus'),
-        latencyMs: p('latencyMs'),
-        operations: p('operations'),
-      })
-      .prepare(),
+    insertAttempt: direct(
+      raw,
+      db
+        .insert(t.deliveryAttempts)
+        .values({
+          deliveryId: p('deliveryId'),
+          version: p('version'),
+          startedAt: p('startedAt'),
+          durationMs: p('durationMs'),
+          outcome: p('outcome'),
+          errorClass: p('errorClass'),
+          errorCode: p('errorCode'),
+          message: p('message'),
+          httpStatus: p('httpStatus'),
+          latencyMs: p('latencyMs'),
+          operations: p('operations'),
+        })
+        .prepare(),
+    ),
     /** Writes `changes` over `row` (better-sqlite3 binds no booleans: `uncertain` as 0 or 1). */
     update(row: DeliveryRow, changes: Partial<DeliveryRow>) {
       const next = { ...row, ...changes };

@@ -83,7 +83,7 @@ function cachingStatements(raw: Database.Database, limit = 512): Database.Databa
 const insertedId = (r: Database.RunResult) => (r.changes > 0 ? Number(r.lastInsertRowid) : undefined);
 
 function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly db: Db; readonly raw: Database.Database } {
-  const q = acceptStatements(db);
+  const q = acceptStatements(db, raw);
 
   const accept = raw.transaction((input: AcceptInput, decide: DecideFn, targets: readonly TargetSystem[], delayMs: number): AcceptResult => {
     const inserted = insertedId(q.insertRecord.run(recordColumns(input)));
@@ -224,7 +224,7 @@ function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly d
     });
   });
 
-  const done = completionStatements(db);
+  const done = completionStatements(db, raw);
   const complete = raw.transaction((completions: readonly DeliveryCompletion[], now: number) => {
     for (const c of completions) {
       const row = done.row.get({ id: c.id });
