@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { stableStringify, stringifyWithVersion } from './hash';
+import { constantTimeEqual, sha256Hex, stableStringify, stringifyWithVersion } from './hash';
 
 /** The definition, plainly: JSON whose objects list their keys in sorted order (as text: "10" before "9"). */
 function sortedJson(value: unknown): string {
@@ -55,5 +55,22 @@ describe('stringifyWithVersion', () => {
   it('places the version among keys that sort before and after it', () => {
     expect(stringifyWithVersion({ zeta: 1, alpha: [2, { b: 1, a: null }], skipped: undefined })(7)).toBe('{"alpha":[2,{"a":null,"b":1}],"version":7,"zeta":1}');
     expect(stringifyWithVersion({})(1)).toBe('{"version":1}');
+  });
+});
+
+describe('sha256Hex and constantTimeEqual', () => {
+  it('hashes as Web Crypto does (the Workers runtime), UTF-8 text included', async () => {
+    expect(await sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    for (const text of ['', 'TiepNhanHoSo\n{"HoTen":"Nguyễn Văn An"}', 'x'.repeat(100_000)]) {
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+      expect(await sha256Hex(text)).toBe(Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''));
+    }
+  });
+
+  it('tells equal secrets from different ones, whatever their lengths', async () => {
+    expect(await constantTimeEqual('mã-bảo-mật', 'mã-bảo-mật')).toBe(true);
+    expect(await constantTimeEqual('mã-bảo-mật', 'mã-bảo-mậT')).toBe(false);
+    expect(await constantTimeEqual('short', 'a much longer secret')).toBe(false);
+    expect(await constantTimeEqual('', '')).toBe(true);
   });
 });

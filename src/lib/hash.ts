@@ -78,8 +78,15 @@ const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) 
   | typeof import('node:crypto')
   | undefined;
 
+/** Node's one-shot digest (no Hash object per call; Node 20.12 and later), else a Hash object. */
+const nodeDigest: ((text: string) => Buffer) | undefined = nodeCrypto
+  ? typeof nodeCrypto.hash === 'function'
+    ? (text) => nodeCrypto.hash('sha256', text, 'buffer')
+    : (text) => nodeCrypto.createHash('sha256').update(text, 'utf8').digest()
+  : undefined;
+
 export async function sha256Hex(text: string): Promise<string> {
-  if (nodeCrypto) return nodeCrypto.createHash('sha256').update(text, 'utf8').digest('hex');
+  if (nodeCrypto) return typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash('sha256', text, 'hex') : nodeCrypto.createHash('sha256').update(text, 'utf8').digest('hex');
   const digest = await crypto.subtle.digest('SHA-256', encoder.encode(text));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -91,10 +98,7 @@ export const contentHash = (value: unknown): Promise<string> => sha256Hex(stable
  * first, so the lengths compared are always equal and nothing leaks through an early exit.
  */
 export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
-  if (nodeCrypto) {
-    const digest = (x: string) => nodeCrypto.createHash('sha256').update(x, 'utf8').digest();
-    return nodeCrypto.timingSafeEqual(digest(a), digest(b));
-  }
+  if (nodeCrypto && nodeDigest) return nodeCrypto.timingSafeEqual(nodeDigest(a), nodeDigest(b));
   const [ha, hb] = await Promise.all([
     crypto.subtle.digest('SHA-256', encoder.encode(a)),
     crypto.subtle.digest('SHA-256', encoder.encode(b)),
