@@ -74,3 +74,13 @@ describe('sha256Hex and constantTimeEqual', () => {
     expect(await constantTimeEqual('', '')).toBe(true);
   });
 });
+
+describe('stableStringify with keys a source chose', () => {
+  it('writes long and many distinct keys as JSON does, and keeps writing the short ones after them', () => {
+    const long = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`${'k'.repeat(200)}${i}`, i]));
+    expect(stableStringify(long)).toBe(`{${Object.keys(long).sort().map((k) => `${JSON.stringify(k)}:${long[k]}`).join(',')}}`);
+    const many = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`f${i}"\u00e9`, i]));
+    expect(stableStringify(many)).toBe(`{${Object.keys(many).sort().map((k) => `${JSON.stringify(k)}:${many[k]}`).join(',')}}`);
+    expect(stableStringify({ status: 'ACCEPTED', procedure: { nationalCode: '1.012765' } })).toBe('{"procedure":{"nationalCode":"1.012765"},"status":"ACCEPTED"}');
+  });
+});

@@ -1,12 +1,16 @@
 /** Content hashing that works the same on Node and on Workers (Web Crypto). */
 
-/** Object keys as JSON strings, kept: dossiers use a few dozen keys, quoted on every accept otherwise. */
+/**
+ * Object keys as JSON strings, kept: a dossier uses a few dozen keys, quoted on every accept
+ * otherwise. Only short keys are kept (a source's raw fields reach here with names it chose), and
+ * only so many.
+ */
 const quotedKeys = new Map<string, string>();
 function quoteKey(key: string): string {
   let quoted = quotedKeys.get(key);
   if (quoted === undefined) {
     quoted = JSON.stringify(key);
-    if (quotedKeys.size < 4096) quotedKeys.set(key, quoted);
+    if (key.length <= 64 && quotedKeys.size < 1024) quotedKeys.set(key, quoted);
   }
   return quoted;
 }
@@ -70,23 +74,18 @@ export function stringifyWithVersion(value: Record<string, unknown>): (version: 
 const encoder = new TextEncoder();
 
 /**
- * Node's own hashing where there is one: Web Crypto's digest is asynchronous, and the hop through
- * the thread pool cost more than the hash itself on every record accepted. Workers (no `process`)
- * keep Web Crypto. Looked up at run time so that no bundle for Workers imports `node:crypto`.
+ * Node's own one-shot hashing (`crypto.hash`, no Hash object per call) where there is one: Web
+ * Crypto's digest is asynchronous, and the hop through the thread pool cost more than the hash
+ * itself on every record accepted. Workers (no `process`, or a `node:crypto` without `hash`) keep
+ * Web Crypto. Looked up at run time so that no bundle for Workers imports `node:crypto`.
  */
-const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as
+const builtin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:crypto') as
   | typeof import('node:crypto')
   | undefined;
-
-/** Node's one-shot digest (no Hash object per call; Node 20.12 and later), else a Hash object. */
-const nodeDigest: ((text: string) => Buffer) | undefined = nodeCrypto
-  ? typeof nodeCrypto.hash === 'function'
-    ? (text) => nodeCrypto.hash('sha256', text, 'buffer')
-    : (text) => nodeCrypto.createHash('sha256').update(text, 'utf8').digest()
-  : undefined;
+const nodeCrypto = typeof builtin?.hash === 'function' ? builtin : undefined;
 
 export async function sha256Hex(text: string): Promise<string> {
-  if (nodeCrypto) return typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash('sha256', text, 'hex') : nodeCrypto.createHash('sha256').update(text, 'utf8').digest('hex');
+  if (nodeCrypto) return nodeCrypto.hash('sha256', text, 'hex');
   const digest = await crypto.subtle.digest('SHA-256', encoder.encode(text));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -98,7 +97,7 @@ export const contentHash = (value: unknown): Promise<string> => sha256Hex(stable
  * first, so the lengths compared are always equal and nothing leaks through an early exit.
  */
 export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
-  if (nodeCrypto && nodeDigest) return nodeCrypto.timingSafeEqual(nodeDigest(a), nodeDigest(b));
+  if (nodeCrypto) return nodeCrypto.timingSafeEqual(nodeCrypto.hash('sha256', a, 'buffer'), nodeCrypto.hash('sha256', b, 'buffer'));
   const [ha, hb] = await Promise.all([
     crypto.subtle.digest('SHA-256', encoder.encode(a)),
     crypto.subtle.digest('SHA-256', encoder.encode(b)),

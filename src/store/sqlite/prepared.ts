@@ -23,18 +23,19 @@ const s = (name: string) => sql`${sql.placeholder(name)}`;
 export function direct(client: Database.Database, prepared: { getQuery(): { sql: string; params: unknown[] } }) {
   const query = prepared.getQuery();
   const stmt = client.prepare(query.sql);
-  const value = (p: unknown): ((values: Record<string, unknown>) => unknown) => {
+  if (stmt.reader) throw new Error('direct() runs statements that write and return nothing');
+  const value = (param: unknown): ((values: Record<string, unknown>) => unknown) => {
     const wanted = (name: string) => (values: Record<string, unknown>) => {
       if (!(name in values)) throw new Error(`No value for placeholder "${name}" was provided`);
       return values[name];
     };
-    if (is(p, Placeholder)) return wanted(p.name);
-    if (is(p, Param) && is(p.value, Placeholder)) {
-      const read = wanted(p.value.name);
-      const encoder = p.encoder;
+    if (is(param, Placeholder)) return wanted(param.name);
+    if (is(param, Param) && is(param.value, Placeholder)) {
+      const read = wanted(param.value.name);
+      const encoder = param.encoder;
       return (values) => encoder.mapToDriverValue(read(values));
     }
-    return () => p;
+    return () => param;
   };
   const values = query.params.map(value);
   return {
