@@ -17,7 +17,7 @@ function quoteKey(key: string): string {
 
 /**
  * JSON with object keys sorted, so that equal content always hashes equally. On every accept's path
- * (each dossier's canonical text, twice): kept loop-plain, primitives written without a call into
+ * (each dossier's canonical text): kept loop-plain, primitives written without a call into
  * JSON.stringify where their text is plain, keys quoted once.
  */
 export function stableStringify(value: unknown): string {
