@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { TargetSystem } from '../../../contracts';
 import type { AcceptInput, AcceptResult, ClaimInput, ClaimedDelivery, DecideFn, DeliveryCompletion, Store } from '../types';
 import { sqliteAccess } from './access';
+import { backgroundCheckpoints, type BackgroundCheckpoints } from './checkpoints';
 import { sqliteOperations } from './operations';
 import { acceptStatements, completionStatements } from './prepared';
 import { sqliteQueries } from './queries';
@@ -41,7 +42,7 @@ export interface SqliteStoreOptions {
 
 type Db = BetterSQLite3Database<typeof t>;
 
-export function openSqliteStore(options: SqliteStoreOptions): Store & { readonly db: Db; readonly raw: Database.Database } {
+export function openSqliteStore(options: SqliteStoreOptions): Store & { readonly db: Db; readonly raw: Database.Database; readonly checkpoints?: BackgroundCheckpoints } {
   if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
   const raw = new Database(options.file);
   raw.pragma('journal_mode = WAL');
@@ -51,7 +52,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store & { readonly
   raw.pragma('busy_timeout = 5000');
   const db = drizzle(cachingStatements(raw), { schema: t });
   migrate(db, { migrationsFolder: SQLITE_MIGRATIONS });
-  const store = createSqliteStore(db, raw);
+  const checkpoints = options.file === ':memory:' ? undefined : backgroundCheckpoints(raw, { file: options.file });
+  const store = createSqliteStore(db, raw, checkpoints);
   return synced ? durableAfterEach(store, walSync(raw, options.file, options.syncLog)) : store;
 }
 
@@ -82,7 +84,11 @@ function cachingStatements(raw: Database.Database, limit = 512): Database.Databa
 /** The row a plain INSERT wrote, or undefined when ON CONFLICT DO NOTHING skipped it (cheaper than RETURNING). */
 const insertedId = (r: Database.RunResult) => (r.changes > 0 ? Number(r.lastInsertRowid) : undefined);
 
-function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly db: Db; readonly raw: Database.Database } {
+function createSqliteStore(
+  db: Db,
+  raw: Database.Database,
+  checkpoints?: BackgroundCheckpoints,
+): Store & { readonly db: Db; readonly raw: Database.Database; readonly checkpoints?: BackgroundCheckpoints } {
   const q = acceptStatements(db, raw);
 
   const accept = raw.transaction((input: AcceptInput, decide: DecideFn, targets: readonly TargetSystem[], delayMs: number): AcceptResult => {
@@ -245,6 +251,7 @@ function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly d
     dialect: 'sqlite' as const,
     db,
     raw,
+    checkpoints,
     ...sqliteOperations(db, raw, apply),
     ...sqliteAccess(db),
     ...sqliteQueries(db),
@@ -266,6 +273,8 @@ function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly d
     },
 
     async close() {
+      // Both connections: the last to close copies the log back and removes it.
+      await checkpoints?.close();
       raw.close();
     },
   };
