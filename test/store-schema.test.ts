@@ -2,12 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { and } from 'drizzle-orm';
 import { getTableConfig as pgTableConfig, PgTable } from 'drizzle-orm/pg-core';
-import { getTableConfig as sqliteTableConfig, SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { getTableConfig as sqliteTableConfig, SQLiteSyncDialect, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as pgSchema from '../src/store/pg/schema';
 import { openPgStore } from '../src/store/pg/store';
+import { replayConditions } from '../src/store/sqlite/operations';
+import { claimStatement } from '../src/store/sqlite/rows';
 import * as sqliteSchema from '../src/store/sqlite/schema';
 import { openSqliteStore } from '../src/store/sqlite/store';
 
@@ -97,5 +100,27 @@ describe('the SQLite and PostgreSQL schemas', () => {
         await store.close();
       }
     });
+  });
+});
+
+describe('the SQLite indexes serve the queries written for them', () => {
+  const plan = (store: ReturnType<typeof openSqliteStore>, query: { sql: string; params: unknown[] }) =>
+    (store.raw.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).all(...query.params) as { detail: string }[]).map((r) => r.detail).join(' | ');
+
+  it('a replay finds failed and dead deliveries through their partial index, whatever the filter binds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lienthong-plan-'));
+    const store = openSqliteStore({ file: join(dir, 'plan.db') });
+    try {
+      for (const filter of [{}, { state: 'failed' as const }, { target: 'province' as const, state: 'dead' as const }, { errorCode: 'X' }]) {
+        const update = store.db.update(sqliteSchema.deliveries).set({ updatedAt: 1 }).where(and(...replayConditions(filter)));
+        expect({ filter, plan: plan(store, update.toSQL()) }).toEqual({ filter, plan: expect.stringContaining('USING INDEX deliveries_problems') });
+      }
+      // The claim keeps its own index of open deliveries.
+      const claim = new SQLiteSyncDialect().sqlToQuery(claimStatement({ target: 'province', owner: 'o', now: 1, leaseMs: 1, limit: 10 }));
+      expect(plan(store, claim)).toContain('USING INDEX deliveries_open');
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
