@@ -61,7 +61,7 @@ describe('the worker on workerd with D1', () => {
   it('is ready once its migrations are applied to D1', async () => {
     const res = await mf.dispatchFetch('http://gateway.test/readyz');
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ready', migrations: 4 });
+    expect(await res.json()).toMatchObject({ status: 'ready', migrations: 3 });
   });
 
   it('stores land callbacks in D1 before answering Result 1', async () => {

@@ -143,7 +143,7 @@ export function pgOperations(db: Db, lock: Lock, lockDossier: (tx: Q, source: st
           sql`
             SELECT x.id, x.dossier_id, d.source, d.external_id, x.last_error AS message
               FROM deliveries x JOIN dossiers d ON d.id = x.dossier_id
-             WHERE x.target = ${g.target} AND x.state = ${g.state} AND x.state IN ('failed', 'dead')
+             WHERE x.target = ${g.target} AND x.state = ${g.state}
                AND x.last_error_code IS NOT DISTINCT FROM ${g.code} AND x.last_error_class IS NOT DISTINCT FROM ${g.cls}
              ORDER BY x.updated_at LIMIT ${samples}`,
         );
@@ -190,9 +190,7 @@ export function pgOperations(db: Db, lock: Lock, lockDossier: (tx: Q, source: st
 
     async replay(filter, now) {
       return transact(db, async (tx) => {
-        // The literal condition lets a generic plan use the partial index of those rows.
-        const conditions = [sql`${t.deliveries.state} IN ('failed', 'dead')`];
-        if (filter.state) conditions.push(eq(t.deliveries.state, filter.state));
+        const conditions = [inArray(t.deliveries.state, filter.state ? [filter.state] : ['failed', 'dead'])];
         if (filter.deliveryIds) conditions.push(inArray(t.deliveries.id, filter.deliveryIds.length ? filter.deliveryIds : [-1]));
         if (filter.target) conditions.push(eq(t.deliveries.target, filter.target));
         if (filter.errorCode) conditions.push(eq(t.deliveries.lastErrorCode, filter.errorCode));

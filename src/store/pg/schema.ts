@@ -129,9 +129,7 @@ export const deliveries = pgTable(
   },
   (t) => [
     uniqueIndex('deliveries_dossier_target').on(t.dossierId, t.target),
-    // Operators' problem lists and replays: only failed and dead rows, so a delivery moving through
-    // pending and delivered updates no entry here.
-    index('deliveries_problems').on(t.target, t.state).where(sql`state IN ('failed', 'dead')`),
+    index('deliveries_due').on(t.target, t.state, t.nextAttemptAt),
     // The claim's own index: only open deliveries, in the order they are claimed, so finding the next
     // ten stops after ten rows however many are delivered or queued behind them.
     index('deliveries_open').on(t.target, t.nextAttemptAt, t.id).where(sql`state IN ('pending', 'retrying')`),

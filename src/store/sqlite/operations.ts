@@ -53,13 +53,9 @@ export const keepLiveLease = (now: number) => ({
   leaseUntil: sql<number | null>`CASE WHEN ${t.deliveries.leaseUntil} >= ${now} THEN ${t.deliveries.leaseUntil} END`,
 });
 
-/**
- * The replay filter as conditions on `deliveries`: failed or dead rows only, whatever else it names.
- * The literal condition lets SQLite use the partial index of those rows (bound values cannot).
- */
+/** The replay filter as conditions on `deliveries`: failed or dead rows only, whatever else it names. */
 export function replayConditions(filter: ReplayFilter, ids: readonly number[] | undefined = filter.deliveryIds): SQL[] {
-  const conditions = [sql`${t.deliveries.state} IN ('failed', 'dead')`];
-  if (filter.state) conditions.push(eq(t.deliveries.state, filter.state));
+  const conditions = [inArray(t.deliveries.state, filter.state ? [filter.state] : ['failed', 'dead'])];
   if (ids) conditions.push(inArray(t.deliveries.id, ids.length ? [...ids] : [-1]));
   if (filter.target) conditions.push(eq(t.deliveries.target, filter.target));
   if (filter.errorCode) conditions.push(eq(t.deliveries.lastErrorCode, filter.errorCode));
@@ -157,7 +153,7 @@ export function sharedOperations(db: AnySqliteDb): Omit<Operations, Transactiona
         const rows = await db.all<{ id: number; dossier_id: number; source: SourceSystem; external_id: string; message: string | null }>(sql`
               SELECT x.id, x.dossier_id, d.source, d.external_id, x.last_error AS message
                 FROM deliveries x JOIN dossiers d ON d.id = x.dossier_id
-               WHERE x.target = ${g.target} AND x.state = ${g.state} AND x.state IN ('failed', 'dead')
+               WHERE x.target = ${g.target} AND x.state = ${g.state}
                  AND x.last_error_code IS ${g.code} AND x.last_error_class IS ${g.cls}
                ORDER BY x.updated_at LIMIT ${samples}`);
         deliveries.push({
