@@ -70,6 +70,9 @@ export function backgroundCheckpoints(
   raw.pragma(`wal_autocheckpoint = ${options.backstopPages ?? 10_000}`);
   const worker = new Worker(THREAD, {
     eval: true,
+    // It allocates almost nothing: a small heap, and not the gateway's semi-space flags.
+    execArgv: [],
+    resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 },
     workerData: {
       driver: createRequire(import.meta.url).resolve('better-sqlite3'),
       file: options.file,
