@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 import type { TargetSystem } from '../../../contracts';
 import type { AcceptInput, AcceptResult, ClaimInput, ClaimedDelivery, DecideFn, DeliveryCompletion, Store } from '../types';
 import { sqliteAccess } from './access';
-import { backgroundCheckpoints, type BackgroundCheckpoints } from './checkpoints';
 import { sqliteOperations } from './operations';
 import { acceptStatements, completionStatements } from './prepared';
 import { sqliteQueries } from './queries';
@@ -42,7 +41,7 @@ export interface SqliteStoreOptions {
 
 type Db = BetterSQLite3Database<typeof t>;
 
-export function openSqliteStore(options: SqliteStoreOptions): Store & { readonly db: Db; readonly raw: Database.Database; readonly checkpoints?: BackgroundCheckpoints } {
+export function openSqliteStore(options: SqliteStoreOptions): Store & { readonly db: Db; readonly raw: Database.Database } {
   if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
   const raw = new Database(options.file);
   raw.pragma('journal_mode = WAL');
@@ -52,8 +51,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store & { readonly
   raw.pragma('busy_timeout = 5000');
   const db = drizzle(cachingStatements(raw), { schema: t });
   migrate(db, { migrationsFolder: SQLITE_MIGRATIONS });
-  const checkpoints = options.file === ':memory:' ? undefined : backgroundCheckpoints(raw, { file: options.file });
-  const store = createSqliteStore(db, raw, checkpoints);
+  const store = createSqliteStore(db, raw);
   return synced ? durableAfterEach(store, walSync(raw, options.file, options.syncLog)) : store;
 }
 
@@ -84,11 +82,7 @@ function cachingStatements(raw: Database.Database, limit = 512): Database.Databa
 /** The row a plain INSERT wrote, or undefined when ON CONFLICT DO NOTHING skipped it (cheaper than RETURNING). */
 const insertedId = (r: Database.RunResult) => (r.changes > 0 ? Number(r.lastInsertRowid) : undefined);
 
-function createSqliteStore(
-  db: Db,
-  raw: Database.Database,
-  checkpoints?: BackgroundCheckpoints,
-): Store & { readonly db: Db; readonly raw: Database.Database; readonly checkpoints?: BackgroundCheckpoints } {
+function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly db: Db; readonly raw: Database.Database } {
   const q = acceptStatements(db, raw);
 
   const accept = raw.transaction((input: AcceptInput, decide: DecideFn, targets: readonly TargetSystem[], delayMs: number): AcceptResult => {
@@ -251,7 +245,6 @@ function createSqliteStore(
     dialect: 'sqlite' as const,
     db,
     raw,
-    checkpoints,
     ...sqliteOperations(db, raw, apply),
     ...sqliteAccess(db),
     ...sqliteQueries(db),
@@ -273,8 +266,6 @@ function createSqliteStore(
     },
 
     async close() {
-      // Both connections: the last to close copies the log back and removes it.
-      await checkpoints?.close();
       raw.close();
     },
   };
