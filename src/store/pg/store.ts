@@ -12,6 +12,7 @@ import { pgDeliveries } from './deliveries';
 import { pgDossiers } from './dossiers';
 import { pgOperations } from './operations';
 import { pgPolling } from './polling';
+import { pgVacuum, type PgVacuum } from './vacuum';
 import * as t from './schema';
 
 export const PG_MIGRATIONS = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -23,6 +24,8 @@ export interface PgStoreOptions {
   schema?: string;
   /** Connections in the pool (node-postgres' default is 10). */
   poolSize?: number;
+  /** Rows rewritten through the store between two vacuums of its busiest tables (`pgVacuum`). */
+  vacuumEvery?: number;
 }
 
 export type PgStore = Store & { readonly db: Db; readonly pool: pg.Pool; readonly schema: string };
@@ -47,7 +50,7 @@ export async function openPgStore(options: PgStoreOptions): Promise<PgStore> {
     await pool.end();
     throw err;
   }
-  return createPgStore(drizzle(pool, { schema: t }), pool, schema);
+  return createPgStore(drizzle(pool, { schema: t }), pool, schema, pgVacuum(pool, options.vacuumEvery));
 }
 
 /**
@@ -87,11 +90,12 @@ async function migrateInto(pool: pg.Pool, schema: string) {
   }
 }
 
-function createPgStore(db: Db, pool: pg.Pool, schema: string): PgStore {
+function createPgStore(db: Db, pool: pg.Pool, schema: string, vacuum: PgVacuum): PgStore {
   const lock = locker(schema);
   const { apply, lockDossier, ...dossiers } = pgDossiers(db, lock);
   const acceptOne = dossiers.acceptSourceRecord;
   const acceptBatched = pgAcceptBatcher(pool, schema, (j) => acceptOne(j.input, j.decide, j.targets, { deliverAfterMs: j.delayMs }));
+  const deliveries = pgDeliveries(db);
   let closed = false;
   return {
     dialect: 'postgres' as const,
@@ -99,8 +103,22 @@ function createPgStore(db: Db, pool: pg.Pool, schema: string): PgStore {
     pool,
     schema,
     ...dossiers,
-    acceptSourceRecord: (input, decide, targets, options = {}) => acceptBatched({ input, decide, targets, delayMs: options.deliverAfterMs ?? 0 }),
-    ...pgDeliveries(db),
+    async acceptSourceRecord(input, decide, targets, options = {}) {
+      const result = await acceptBatched({ input, decide, targets, delayMs: options.deliverAfterMs ?? 0 });
+      // The record's row, and when it changed the dossier, the dossier's row and its outbox rows.
+      vacuum.rewrote(result.outcome === 'changed' ? 2 + targets.length : 1);
+      return result;
+    },
+    ...deliveries,
+    async claimDeliveries(input) {
+      const claimed = await deliveries.claimDeliveries(input);
+      vacuum.rewrote(claimed.length);
+      return claimed;
+    },
+    async completeDeliveries(completions, now) {
+      await deliveries.completeDeliveries(completions, now);
+      vacuum.rewrote(completions.length);
+    },
     ...pgPolling(db),
     ...pgOperations(db, lock, lockDossier, apply),
     ...pgAccess(db),
@@ -112,6 +130,7 @@ function createPgStore(db: Db, pool: pg.Pool, schema: string): PgStore {
     async close() {
       if (closed) return;
       closed = true;
+      await vacuum.settle();
       await pool.end();
     },
   };
