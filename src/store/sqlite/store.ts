@@ -107,10 +107,10 @@ function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly d
   /**
    * Group commit: the accepts that arrive while one is being written wait for the next turn of the
    * event loop and are then written together in one transaction (if a record fails, again with each
-   * dossier's in a savepoint of its own, so that it takes nothing else with it), and made durable by
-   * one fsync instead of one each. Records of one dossier in a batch are stored and then rebuilt into it once; if that
-   * fails, each is tried on its own. A caller's promise settles only after the commit, so
-   * "accepted" still means on disk.
+   * dossier's in a savepoint of its own, so that it takes nothing else with it), and made durable
+   * by one fsync instead of one each. Records of one dossier in a batch are stored and then rebuilt
+   * into it once; if that fails, each is tried on its own. A caller's promise settles only after
+   * the commit, so "accepted" still means on disk.
    */
   const groupCommit = (() => {
     type Args = Parameters<typeof accept>;
@@ -151,8 +151,8 @@ function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly d
       }
       const outcomes = new Map<Job, Outcome>();
       // First without savepoints: a savepoint costs two statements, and every page written under
-      // it is first copied to a statement journal (a temporary file), which was a sixth of an
-      // accepted record's CPU. A record that fails rolls the whole batch back, and the batch goes
+      // it is first copied to a statement journal (in memory, past 64 KiB a temporary file): a
+      // sixth of an accepted record's CPU. A record that fails rolls the whole batch back, and the batch goes
       // again with a savepoint per dossier, so that the failure takes nothing else with it.
       const plain = () => {
         for (const group of byDossier.values()) {
