@@ -152,8 +152,9 @@ function createSqliteStore(db: Db, raw: Database.Database): Store & { readonly d
       const outcomes = new Map<Job, Outcome>();
       // First without savepoints: a savepoint costs two statements, and every page written under
       // it is first copied to a statement journal (in memory, past 64 KiB a temporary file): a
-      // sixth of an accepted record's CPU. A record that fails rolls the whole batch back, and the batch goes
-      // again with a savepoint per dossier, so that the failure takes nothing else with it.
+      // sixth of an accepted record's CPU. A record that fails rolls the whole batch back, and the
+      // batch goes again with a savepoint per dossier, so that the failure takes nothing else with
+      // it. Any other failure is the commit's: nothing of the batch is stored.
       const plain = () => {
         for (const group of byDossier.values()) {
           const values = group.length > 1 ? acceptAll(group.map((j) => j.args)) : [acceptOne(...group[0]!.args)];
