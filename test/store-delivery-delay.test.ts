@@ -15,18 +15,20 @@ import { TEST_PG_URL, dropSchema, uniqueSchema } from './support/postgres';
  * accepted while the previous version is being delivered, or while the delivery waits out a
  * backoff. Otherwise a land event resent late, still inside the window, reaches the append-only
  * province after the steps that follow it (found by the SIGKILL matrix, test/e2e/crash-points).
+ * A change without a delay leaves a waiting delivery its place in the queue.
  */
 const WINDOW_MS = 8_000;
 const T0 = 5_000_000;
 
-function record(status: string, at: string, receivedAt: number): AcceptInput {
-  return { source: 'land', externalId: 'L-1', kind: 'ChuyenHoSo', sourceTime: at, sourceTimeMs: Date.parse(at), contentHash: `h-${status}-${at}`, body: status, fragment: { status }, receivedAt };
+function record(status: string, at: string, receivedAt: number, externalId = 'L-1'): AcceptInput {
+  return { source: 'land', externalId, kind: 'ChuyenHoSo', sourceTime: at, sourceTimeMs: Date.parse(at), contentHash: `h-${status}-${at}`, body: status, fragment: { status }, receivedAt };
 }
-const decide: DecideFn = ({ fragments }) => ({
+const decideFor = (externalId: string): DecideFn => ({ fragments }) => ({
   kind: 'dossier',
-  dossier: makeDossier({ source: { system: 'land', externalId: 'L-1' }, sourceCode: 'L-1', status: (fragments.at(-1)!.fragment as { status: SourceDossier['status'] }).status }),
+  dossier: makeDossier({ source: { system: 'land', externalId }, sourceCode: externalId, status: (fragments.at(-1)!.fragment as { status: SourceDossier['status'] }).status }),
   hold: null,
 });
+const decide = decideFor('L-1');
 
 interface Harness {
   name: string;
@@ -131,6 +133,28 @@ for (const harness of [sqlite(), postgres(), d1Harness()] as Harness[]) {
       await store.acceptSourceRecord(record('RESULT_READY', '2026-03-02T11:00:00+07:00', T0 + 60_010), decide, ['province'], { deliverAfterMs: 0 });
       await store.completeDeliveries([done(again!, T0 + 60_000)], T0 + 60_020);
       expect((await claim(T0 + 60_020))[0]?.version).toBe(3);
+    });
+
+    // Claims take the oldest first. A dossier moved to the end of the queue by each new change
+    // would, while its source keeps changing it, wait behind the whole backlog again and again.
+    it('keeps a waiting delivery its place in the queue when a change comes without delay', async () => {
+      store = await harness.open();
+      const a = await store.acceptSourceRecord(record('RECEIVED', '2026-03-02T09:00:00+07:00', T0), decide, ['province'], { deliverAfterMs: 0 });
+      await store.acceptSourceRecord(record('RECEIVED', '2026-03-02T09:00:00+07:00', T0 + 10, 'L-2'), decideFor('L-2'), ['province'], { deliverAfterMs: 0 });
+      await store.acceptSourceRecord(record('IN_PROGRESS', '2026-03-02T10:00:00+07:00', T0 + 20), decide, ['province'], { deliverAfterMs: 0 });
+      const [first] = await claim(T0 + 30);
+      expect([first?.dossierId, first?.version]).toEqual([a.dossierId, 2]);
+    });
+
+    it('keeps it too after delivering, for a change accepted during the attempt', async () => {
+      store = await harness.open();
+      const a = await store.acceptSourceRecord(record('RECEIVED', '2026-03-02T09:00:00+07:00', T0), decide, ['province'], { deliverAfterMs: 0 });
+      const [first] = await claim(T0 + 10);
+      await store.acceptSourceRecord(record('IN_PROGRESS', '2026-03-02T10:00:00+07:00', T0 + 20), decide, ['province'], { deliverAfterMs: 0 });
+      await store.acceptSourceRecord(record('RECEIVED', '2026-03-02T09:00:00+07:00', T0 + 25, 'L-2'), decideFor('L-2'), ['province'], { deliverAfterMs: 0 });
+      await store.completeDeliveries([done(first!, T0 + 10)], T0 + 30);
+      const [second] = await claim(T0 + 40);
+      expect([second?.dossierId, second?.version]).toEqual([a.dossierId, 2]);
     });
   });
 }

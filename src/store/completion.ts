@@ -58,8 +58,9 @@ export function completionWrite(row: DeliveryRow, c: DeliveryCompletion, now: nu
         ...progress,
         sentVersion: c.version,
         state: newer ? 'pending' : 'delivered',
-        // A change accepted during the attempt keeps its delivery delay (the land reorder window).
-        nextAttemptAt: newer ? Math.max(now, row.nextAttemptAt) : now,
+        // A change accepted during the attempt keeps its delivery delay (the land reorder window),
+        // and otherwise the place in the queue the outbox gave it, not the end of the queue.
+        nextAttemptAt: newer ? row.nextAttemptAt : now,
         pendingSince: newer ? row.pendingSince : null,
         attempts: 0,
         firstFailedAt: null,

@@ -15,7 +15,9 @@ type Deliveries = Pick<Store, 'claimDeliveries' | 'completeDeliveries' | 'releas
 /**
  * The outbox upsert, one row per (d, t, v, n, due) of `rows`: dossier, target, version, now, due.
  * A delivered, failed or dead delivery starts afresh for the new change; a retrying one keeps its
- * backoff so a struggling target is not hammered (and the change its delay).
+ * backoff so a struggling target is not hammered (and the change its delay). A pending one keeps
+ * its place in the queue, unless the change is held back (the land reorder window): the end of
+ * that hold is its place then (`outboxEntry` says why).
  */
 export const queueDeliveriesFrom = (rows: string) => `
   INSERT INTO deliveries (dossier_id, target, state, want_version, pending_since, next_attempt_at, created_at, updated_at)
@@ -23,7 +25,9 @@ export const queueDeliveriesFrom = (rows: string) => `
   ON CONFLICT (dossier_id, target) DO UPDATE SET
     want_version = EXCLUDED.want_version,
     state = CASE WHEN deliveries.state = 'retrying' THEN 'retrying' ELSE 'pending' END,
-    next_attempt_at = CASE WHEN deliveries.state = 'retrying' THEN GREATEST(deliveries.next_attempt_at, EXCLUDED.next_attempt_at) ELSE EXCLUDED.next_attempt_at END,
+    next_attempt_at = CASE WHEN deliveries.state = 'retrying' THEN GREATEST(deliveries.next_attempt_at, EXCLUDED.next_attempt_at)
+                           WHEN deliveries.state = 'pending' AND EXCLUDED.next_attempt_at <= EXCLUDED.updated_at THEN LEAST(deliveries.next_attempt_at, EXCLUDED.next_attempt_at)
+                           ELSE EXCLUDED.next_attempt_at END,
     pending_since = COALESCE(deliveries.pending_since, EXCLUDED.pending_since),
     attempts = CASE WHEN deliveries.state IN ('failed','dead') THEN 0 ELSE deliveries.attempts END,
     first_failed_at = CASE WHEN deliveries.state IN ('failed','dead') THEN NULL ELSE deliveries.first_failed_at END,

@@ -44,8 +44,14 @@ export function outboxEntry(dossierId: Bound<number> | SQL, target: Bound<Target
         wantVersion: sql`${version}`,
         // A delivered, failed or dead delivery starts afresh for the new change; a retrying one
         // keeps its backoff so a struggling target is not hammered (and the change its delay).
+        // A pending one keeps its place in the queue (claims take the oldest first): moved to the
+        // end by every change, a dossier whose source keeps changing it would wait behind the
+        // whole backlog again and again. A change held back (the land reorder window) still
+        // moves it to the end of that hold.
         state: sql`CASE WHEN ${t.deliveries.state} = 'retrying' THEN 'retrying' ELSE 'pending' END`,
-        nextAttemptAt: sql`CASE WHEN ${t.deliveries.state} = 'retrying' THEN max(${t.deliveries.nextAttemptAt}, ${due}) ELSE ${due} END`,
+        nextAttemptAt: sql`CASE WHEN ${t.deliveries.state} = 'retrying' THEN max(${t.deliveries.nextAttemptAt}, ${due})
+                                WHEN ${t.deliveries.state} = 'pending' AND ${due} <= ${now} THEN min(${t.deliveries.nextAttemptAt}, ${due})
+                                ELSE ${due} END`,
         pendingSince: sql`COALESCE(${t.deliveries.pendingSince}, ${now})`,
         attempts: sql`CASE WHEN ${t.deliveries.state} IN ('failed','dead') THEN 0 ELSE ${t.deliveries.attempts} END`,
         firstFailedAt: sql`CASE WHEN ${t.deliveries.state} IN ('failed','dead') THEN NULL ELSE ${t.deliveries.firstFailedAt} END`,
